@@ -1,0 +1,76 @@
+# microbook: one Makefile for the libraries, services, daemons and tests.
+# `make run` / `make stop` / `make check` / `make bench` / `make fuzz`;
+# see README.md. Libraries are found with pkg-config.
+
+PORT      ?= 8080
+VAR_DIR   ?= $(CURDIR)/var
+BUILD     ?= build
+SAN       ?= 0
+export PORT VAR_DIR
+
+PKGS      := fcgi libmariadb jansson libcrypto uuid nanomsg
+CC        ?= cc
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Ilib \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
+LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+ifeq ($(SAN),1)
+CFLAGS    += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+LDFLAGS   += -fsanitize=address,undefined
+endif
+
+LIB_SRC   := $(wildcard lib/*.c)
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB       := $(BUILD)/libmb.a
+
+# name:source-dir for every program that exists in the tree
+PROG_DIRS := user:fcgi/user orders:fcgi/orders payment:fcgi/payment \
+             inventory:daemons/inventory orders-listener:daemons/orders-listener
+PROGS     := $(foreach p,$(PROG_DIRS),$(if $(wildcard $(word 2,$(subst :, ,$(p)))/*.c),$(BUILD)/mb-$(word 1,$(subst :, ,$(p)))))
+
+UNIT_SRC  := $(wildcard t/unit/test_*.c)
+UNIT_BIN  := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/%)
+
+.PHONY: all deps run stop check unit e2e bench fuzz clean
+all: $(PROGS) $(UNIT_BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+define prog_rule
+$(BUILD)/mb-$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(2)/*.c)) $(LIB)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach p,$(PROG_DIRS),$(eval $(call prog_rule,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))
+
+$(BUILD)/t/%: $(BUILD)/t/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+# Installs what is missing (as root, with apt-get), then builds.
+deps:
+	@scripts/deps.sh $(if $(filter check bench,$(MAKECMDGOALS)),check)
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/stack.sh start
+
+stop:
+	@scripts/stack.sh stop
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/check.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/bench.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

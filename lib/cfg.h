@@ -1,0 +1,43 @@
+/*
+ * cfg: configuration. Every value comes from the environment or, failing
+ * that, from the KEY=VALUE file named by MB_CONFIG (written by `make run`
+ * into the state folder), or from the default below. The environment wins so
+ * a test can override one knob for one process.
+ */
+#ifndef MB_CFG_H
+#define MB_CFG_H
+
+#include <stdint.h>
+
+#define CFG_MAX_KEYS 8
+
+typedef struct cfg {
+	const char *db_socket;
+	const char *db_user;
+	const char *db_pass;
+	const char *db_name;
+	int         db_timeout;        /* seconds, connect/read/write */
+
+	const char *session_keys[CFG_MAX_KEYS]; /* first signs, all verify */
+	int         session_nkeys;
+	int64_t     session_idle;      /* seconds */
+	int64_t     session_max;       /* seconds */
+	int         cookie_secure;
+	int         pbkdf2_iter;
+
+	const char *inventory_url;
+	int         inventory_timeout_ms;
+	int         inventory_threads;
+	int64_t     sweep_grace;       /* seconds before an orphan reservation is released */
+	const char *bus_url;
+	int64_t     order_ttl;         /* seconds an order may stay unpaid */
+
+	const char *log_dir;
+} cfg;
+
+/* Loads the configuration once; later calls return the same object. */
+const cfg *cfg_load(void);
+/* A raw lookup (environment, then file); NULL when unset. */
+const char *cfg_get(const char *key);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * db: one MariaDB connection per worker (or per daemon thread), opened
+ * lazily, reconnected when lost, with every statement prepared once and
+ * kept. Calls describe their bound parameters with a small format string:
+ *
+ *   in:  'i' int64_t        's' const char *          'z' const char * or NULL (NULL -> SQL NULL)
+ *   out: 'i' int64_t *      's' char *, size_t cap    'n' int64_t *, int *is_null
+ *
+ * so a query reads as one line:
+ *
+ *   db_row(d, "SELECT id, name FROM users WHERE name = ?", "s", "is", name, &id, buf, sizeof buf);
+ *
+ * Every call returns DB_OK or DB_NONE (no row / end of rows), or a negative
+ * status: DB_EDUP for a unique-key violation, DB_ECONFLICT for a deadlock or
+ * lock-wait timeout (the transaction was rolled back), DB_EUNAVAIL when the
+ * server could not be reached within DB_TIMEOUT, DB_EINTERNAL for a bug.
+ */
+#ifndef MB_DB_H
+#define MB_DB_H
+
+#include <stdint.h>
+
+#include "cfg.h"
+
+enum {
+	DB_OK = 0,
+	DB_NONE = 1,
+	DB_EDUP = -1,
+	DB_ECONFLICT = -2,
+	DB_EUNAVAIL = -3,
+	DB_EINTERNAL = -4,
+};
+
+typedef struct db db;
+
+db      *db_new(const cfg *c, const char *ref_for_logs);
+void     db_free(db *d);
+/* Pings the server (connecting if needed). */
+int      db_ping(db *d);
+/* Sets the request id that db log lines carry. */
+void     db_ref(db *d, const char *ref);
+
+int      db_begin(db *d);
+int      db_commit(db *d);
+void     db_rollback(db *d);
+
+/* INSERT/UPDATE/DELETE: returns affected rows (>= 0) or a negative status. */
+int64_t  db_exec(db *d, const char *sql, const char *in, ...);
+/* The id of the last INSERT on this connection. */
+int64_t  db_insert_id(db *d);
+/* SELECT of at most one interesting row: DB_OK and outputs set, or DB_NONE. */
+int      db_row(db *d, const char *sql, const char *in, const char *out, ...);
+/*
+ * SELECT of many rows: db_select executes (in-args only), then db_next
+ * (out pointers only) returns DB_OK per row and DB_NONE at the end, then
+ * db_done. Only one cursor is open at a time per connection.
+ */
+int      db_select(db *d, const char *sql, const char *in, ...);
+int      db_next(db *d, const char *out, ...);
+void     db_done(db *d);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * resp: the table below is the only place where an error code meets its
+ * HTTP status.
+ */
+#include "resp.h"
+
+#include <string.h>
+
+static const struct {
+	const char *name;
+	int         status;
+} resp_codes[E_COUNT] = {
+	[E_OK]                     = { "OK", 200 },
+	[E_INVALID_ARGUMENT]       = { "INVALID_ARGUMENT", 400 },
+	[E_UNAUTHENTICATED]        = { "UNAUTHENTICATED", 401 },
+	[E_BAD_CREDENTIALS]        = { "BAD_CREDENTIALS", 401 },
+	[E_FORBIDDEN]              = { "FORBIDDEN", 403 },
+	[E_NOT_FOUND]              = { "NOT_FOUND", 404 },
+	[E_METHOD_NOT_ALLOWED]     = { "METHOD_NOT_ALLOWED", 405 },
+	[E_USER_EXISTS]            = { "USER_EXISTS", 409 },
+	[E_OUT_OF_STOCK]           = { "OUT_OF_STOCK", 409 },
+	[E_ALREADY_PAID]           = { "ALREADY_PAID", 409 },
+	[E_ORDER_CLOSED]           = { "ORDER_CLOSED", 409 },
+	[E_PAYLOAD_TOO_LARGE]      = { "PAYLOAD_TOO_LARGE", 413 },
+	[E_UNSUPPORTED_MEDIA_TYPE] = { "UNSUPPORTED_MEDIA_TYPE", 415 },
+	[E_RATE_LIMITED]           = { "RATE_LIMITED", 429 },
+	[E_UNAVAILABLE]            = { "UNAVAILABLE", 503 },
+	[E_INTERNAL]               = { "INTERNAL", 500 },
+};
+
+const char *
+resp_code_name(mb_err e)
+{
+	return (e >= 0 && e < E_COUNT) ? resp_codes[e].name : resp_codes[E_INTERNAL].name;
+}
+
+int
+resp_code_status(mb_err e)
+{
+	return (e >= 0 && e < E_COUNT) ? resp_codes[e].status : 500;
+}
+
+mb_err
+resp_code_parse(const char *name)
+{
+	int i;
+
+	for (i = 1; name != NULL && i < E_COUNT; i++)
+		if (strcmp(resp_codes[i].name, name) == 0)
+			return (mb_err)i;
+	return E_INTERNAL;
+}
+
+const char *
+resp_status_line(int status)
+{
+	switch (status) {
+	case 200: return "200 OK";
+	case 201: return "201 Created";
+	case 400: return "400 Bad Request";
+	case 401: return "401 Unauthorized";
+	case 403: return "403 Forbidden";
+	case 404: return "404 Not Found";
+	case 405: return "405 Method Not Allowed";
+	case 409: return "409 Conflict";
+	case 413: return "413 Payload Too Large";
+	case 415: return "415 Unsupported Media Type";
+	case 429: return "429 Too Many Requests";
+	case 503: return "503 Service Unavailable";
+	default:  return "500 Internal Server Error";
+	}
+}
+
+static char *
+resp_dump(json_t *root)
+{
+	char *s = root ? json_dumps(root, JSON_COMPACT) : NULL;
+
+	json_decref(root);
+	return s;
+}
+
+char *
+resp_ok(const char *ref, json_t *data)
+{
+	return resp_dump(json_pack("{s:b, s:s, s:o}", "success", 1, "ref", ref ? ref : "",
+	    "data", data ? data : json_object()));
+}
+
+char *
+resp_err(const char *ref, mb_err code, const char *detail, json_t *extra)
+{
+	json_t *root = json_pack("{s:b, s:s, s:{s:s, s:s}}", "success", 0, "ref", ref ? ref : "",
+	    "error", "code", resp_code_name(code), "detail", detail ? detail : "");
+
+	if (root != NULL && extra != NULL)
+		json_object_set_new(root, "data", extra);
+	else
+		json_decref(extra);
+	return resp_dump(root);
+}
