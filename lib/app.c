@@ -278,7 +278,7 @@ app_handle(FCGX_Request *f, const app_route *routes, int n)
 		goto done;
 	if (strcmp(r->method, "POST") == 0) {
 		if (!auth_same_origin(FCGX_GetParam("HTTP_ORIGIN", f->envp),
-		    FCGX_GetParam("HTTP_REFERER", f->envp), FCGX_GetParam("HTTP_HOST", f->envp),
+		    FCGX_GetParam("HTTP_REFERER", f->envp), FCGX_GetParam("ORIGIN_HOST", f->envp),
 		    FCGX_GetParam("HTTPS", f->envp) != NULL)) {
 			app_fail(r, E_FORBIDDEN, "cross-site request refused (Origin/Referer names "
 			    "another site)");

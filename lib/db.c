@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define DB_MAX_STMTS 64
 #define DB_MAX_COLS  16
@@ -41,6 +42,15 @@ struct db {
 	int64_t     last_insert_id;
 	char        ref[80];
 };
+
+static int64_t
+db_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void
 db_disconnect(db *d)
@@ -140,11 +150,14 @@ db_ping(db *d)
 {
 	int rc;
 
+	int64_t t0 = db_now_ms();
+
 	if ((rc = db_connect(d)) != DB_OK)
 		return rc;
 	if (mysql_ping(d->my) != 0) {
 		rc = db_status(d, mysql_errno(d->my), mysql_error(d->my));
-		if (rc == DB_EUNAVAIL && db_connect(d) == DB_OK && mysql_ping(d->my) == 0)
+		if (rc == DB_EUNAVAIL && db_now_ms() - t0 < 200 && db_connect(d) == DB_OK &&
+		    mysql_ping(d->my) == 0)
 			return DB_OK;
 		return rc < 0 ? rc : DB_EUNAVAIL;
 	}
@@ -278,6 +291,7 @@ db_run(db *d, const char *sql, const char *in, va_list ap, int *rc)
 	int attempt;
 
 	for (attempt = 0; attempt < 2; attempt++) {
+		int64_t t0 = db_now_ms();
 		MYSQL_STMT *st;
 		va_list cp;
 		int n;
@@ -285,7 +299,7 @@ db_run(db *d, const char *sql, const char *in, va_list ap, int *rc)
 		if (d->cursor != NULL)
 			db_done(d);
 		if ((st = db_prepare(d, sql, rc)) == NULL) {
-			if (*rc == DB_EUNAVAIL && !d->in_tx && attempt == 0)
+			if (*rc == DB_EUNAVAIL && !d->in_tx && attempt == 0 && db_now_ms() - t0 < 200)
 				continue;
 			return NULL;
 		}
@@ -301,7 +315,12 @@ db_run(db *d, const char *sql, const char *in, va_list ap, int *rc)
 			int was_tx = d->in_tx;
 
 			*rc = db_status(d, mysql_stmt_errno(st), mysql_stmt_error(st));
-			if (*rc == DB_EUNAVAIL && !was_tx && attempt == 0)
+			/*
+			 * A connection found dead at once (the server restarted) is
+			 * worth one more try; one that timed out is not: the caller
+			 * would wait twice as long for the same 503.
+			 */
+			if (*rc == DB_EUNAVAIL && !was_tx && attempt == 0 && db_now_ms() - t0 < 200)
 				continue;
 			return NULL;
 		}

@@ -154,7 +154,7 @@ start_nginx() {
 	[ "$(id -u)" -eq 0 ] && user_line="user www-data;"
 	mkdir -p "$VAR_DIR/nginx/tmp"
 	sed -e "s|@USER_LINE@|$user_line|" -e "s|@PORT@|$PORT|g" -e "s|@VAR@|$VAR_DIR|g" \
-		-e "s|@RUN@|$RUN|g" -e "s|@LOG@|$LOG|g" -e "s|@WEB@|$ROOT/web|g" \
+		-e "s|@RUN@|$RUN|g" -e "s|@LOG@|$LOG|g" -e "s|@WEB@|$ROOT/web|g" -e "s|@ROOT@|$ROOT|g" \
 		-e "s|@LOGIN_RATE@|$LOGIN_RATE|g" -e "s|@LOGIN_BURST@|$LOGIN_BURST|g" \
 		"$ROOT/nginx/nginx.conf.in" >"$conf"
 	nginx -p "$VAR_DIR/nginx" -e "$LOG/nginx-error.log" -c "$conf" \
