@@ -11,6 +11,7 @@
 #include <errmsg.h>
 #include <mysql.h>
 #include <mysqld_error.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,12 +96,20 @@ db_connect(db *d)
 	return DB_OK;
 }
 
+static void
+db_library_init(void)
+{
+	mysql_library_init(0, NULL, NULL);
+}
+
 db *
 db_new(const cfg *c, const char *ref)
 {
-	db *d = calloc(1, sizeof *d);
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	db *d;
 
-	if (d == NULL)
+	pthread_once(&once, db_library_init); /* not thread-safe inside mysql_init */
+	if ((d = calloc(1, sizeof *d)) == NULL)
 		return NULL;
 	d->conf = c;
 	db_ref(d, ref);

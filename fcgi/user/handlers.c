@@ -134,7 +134,7 @@ user_health(app_req *r)
 	int rc = db_ping(app_db());
 
 	if (rc != DB_OK) {
-		app_fail(r, E_UNAVAILABLE, "database is down");
+		app_fail_data(r, E_UNAVAILABLE, json_pack("{s:s}", "db", "down"), "the database is down");
 		return;
 	}
 	app_ok(r, 200, json_pack("{s:s}", "db", "ok"));

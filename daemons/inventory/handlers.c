@@ -1,0 +1,276 @@
+/*
+ * inventory handlers. Sell is an atomic conditional decrement
+ * (UPDATE ... WHERE stock > 0), so stock never goes below zero whatever the
+ * concurrency, with no optimistic retry loop at all. History state moves
+ * only forward: 1 (reserved) -> 2 (sold) by Confirm, 1 -> 3 (released) by
+ * Release, each once; a repeat of a finished move is a no-op success.
+ */
+#include "inventory.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define INV_RETRIES 3 /* a deadlock is retried this many times, then 503 */
+
+static char *
+inv_db_err(int rc)
+{
+	return inv_reply_err(rc == DB_EUNAVAIL || rc == DB_ECONFLICT ? E_UNAVAILABLE : E_INTERNAL,
+	    "inventory database error");
+}
+
+/* The reservation made by request `id`, if any: for a re-sent Sell. */
+static int
+inv_find_sale(db *d, const char *id, int64_t *hid, int64_t *price)
+{
+	return db_row(d, "SELECT h.id, b.unit_price FROM inventory_history h "
+	    "JOIN books b ON b.id = h.book_id WHERE h.req_id = ?", "s", "ii", id, hid, price);
+}
+
+static char *
+inv_sold(int64_t hid, int64_t price)
+{
+	return inv_reply_ok(json_pack("{s:I, s:I}", "historyId", (json_int_t)hid,
+	    "unitPrice", (json_int_t)price));
+}
+
+static char *
+inv_sell_once(db *d, const inv_req *q, int *retry)
+{
+	int64_t n, hid, price;
+	int rc;
+
+	*retry = 0;
+	if ((rc = db_begin(d)) != DB_OK)
+		return inv_db_err(rc);
+	n = db_exec(d, "UPDATE books SET stock = stock - 1 WHERE id = ? AND stock > 0", "i",
+	    q->book_id);
+	if (n < 0)
+		goto fail;
+	if (n == 0) {
+		db_rollback(d);
+		/* A re-sent Sell whose first copy took the last book is still a success. */
+		if ((rc = inv_find_sale(d, q->id, &hid, &price)) == DB_OK)
+			return inv_sold(hid, price);
+		if (rc < 0)
+			return inv_db_err(rc);
+		rc = db_row(d, "SELECT id FROM books WHERE id = ?", "i", "i", q->book_id, &hid);
+		if (rc < 0)
+			return inv_db_err(rc);
+		if (rc == DB_NONE)
+			return inv_reply_err(E_NOT_FOUND, "no such book");
+		return inv_reply_err(E_OUT_OF_STOCK, "this book has no stock left");
+	}
+	if ((rc = db_row(d, "SELECT unit_price FROM books WHERE id = ?", "i", "i", q->book_id,
+	    &price)) != DB_OK) {
+		n = rc == DB_NONE ? DB_EINTERNAL : rc;
+		goto fail;
+	}
+	n = db_exec(d, "INSERT INTO inventory_history (book_id, user_id, state, req_id, created_at, "
+	    "updated_at) VALUES (?, ?, 1, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))", "iis",
+	    q->book_id, q->user_id, q->id);
+	if (n == DB_EDUP) {
+		/* the same request, re-sent while its first copy was committing */
+		db_rollback(d);
+		if ((rc = inv_find_sale(d, q->id, &hid, &price)) == DB_OK)
+			return inv_sold(hid, price);
+		return inv_db_err(rc == DB_NONE ? DB_EINTERNAL : rc);
+	}
+	if (n < 0)
+		goto fail;
+	hid = db_insert_id(d);
+	if ((rc = db_commit(d)) != DB_OK) {
+		n = rc;
+		goto fail;
+	}
+	return inv_sold(hid, price);
+fail:
+	db_rollback(d);
+	*retry = (n == DB_ECONFLICT);
+	return inv_db_err((int)n);
+}
+
+static char *
+inv_sell(db *d, const inv_req *q)
+{
+	char *reply = NULL;
+	int i, retry = 1;
+
+	for (i = 0; i < INV_RETRIES && retry; i++) {
+		free(reply);
+		reply = inv_sell_once(d, q, &retry);
+	}
+	return reply;
+}
+
+static char *
+inv_confirm(db *d, const inv_req *q)
+{
+	int64_t n, state;
+	int rc;
+
+	n = db_exec(d, "UPDATE inventory_history SET state = 2, updated_at = UTC_TIMESTAMP(3) "
+	    "WHERE id = ? AND state = 1", "i", q->history_id);
+	if (n < 0)
+		return inv_db_err((int)n);
+	if (n == 1)
+		return inv_reply_ok(json_pack("{s:b}", "changed", 1));
+	rc = db_row(d, "SELECT state FROM inventory_history WHERE id = ?", "i", "i",
+	    q->history_id, &state);
+	if (rc < 0)
+		return inv_db_err(rc);
+	if (rc == DB_NONE)
+		return inv_reply_err(E_NOT_FOUND, "no such reservation");
+	if (state == 2)
+		return inv_reply_ok(json_pack("{s:b}", "changed", 0));
+	return inv_reply_err(E_ORDER_CLOSED, "reservation was released; it cannot be sold");
+}
+
+/* Release: state 1 -> 3 and the copy back in stock, in one transaction. */
+static char *
+inv_release_once(db *d, int64_t hid, int sweeping, int *retry)
+{
+	int64_t n, book, state;
+	int rc;
+
+	*retry = 0;
+	if ((rc = db_begin(d)) != DB_OK)
+		return inv_db_err(rc);
+	rc = db_row(d, "SELECT book_id, state FROM inventory_history WHERE id = ? FOR UPDATE", "i",
+	    "ii", hid, &book, &state);
+	if (rc != DB_OK) {
+		db_rollback(d);
+		*retry = rc == DB_ECONFLICT;
+		return rc == DB_NONE ? inv_reply_err(E_NOT_FOUND, "no such reservation")
+		    : inv_db_err(rc);
+	}
+	if (state == 1 && sweeping) {
+		/* an order that appeared since the sweep looked keeps its copy */
+		int64_t live = 0;
+
+		rc = db_row(d, "SELECT COUNT(*) FROM orders WHERE history_id = ? AND state IN "
+		    "('unpaid', 'paid')", "i", "i", hid, &live);
+		if (rc != DB_OK || live > 0) {
+			db_rollback(d);
+			return rc < 0 ? inv_db_err(rc) : inv_reply_ok(json_pack("{s:b}", "changed", 0));
+		}
+	}
+	if (state != 1) {
+		db_rollback(d);
+		if (state == 3)
+			return inv_reply_ok(json_pack("{s:b}", "changed", 0));
+		return inv_reply_err(E_ALREADY_PAID, "reservation is sold; it cannot be released");
+	}
+	if ((n = db_exec(d, "UPDATE inventory_history SET state = 3, updated_at = UTC_TIMESTAMP(3) "
+	    "WHERE id = ?", "i", hid)) < 0 ||
+	    (n = db_exec(d, "UPDATE books SET stock = stock + 1 WHERE id = ?", "i", book)) < 0 ||
+	    (n = db_commit(d)) < 0) {
+		db_rollback(d);
+		*retry = n == DB_ECONFLICT;
+		return inv_db_err((int)n);
+	}
+	return inv_reply_ok(json_pack("{s:b}", "changed", 1));
+}
+
+static char *
+inv_release(db *d, int64_t hid, int sweeping)
+{
+	char *reply = NULL;
+	int i, retry = 1;
+
+	for (i = 0; i < INV_RETRIES && retry; i++) {
+		free(reply);
+		reply = inv_release_once(d, hid, sweeping, &retry);
+	}
+	return reply;
+}
+
+static json_t *
+inv_book_json(int64_t id, const char *title, int64_t price, int64_t stock)
+{
+	return json_pack("{s:I, s:s, s:I, s:I}", "bookId", (json_int_t)id, "title", title,
+	    "unitPrice", (json_int_t)price, "stock", (json_int_t)stock);
+}
+
+static char *
+inv_list(db *d)
+{
+	json_t *books = json_array();
+	char title[256];
+	int64_t id, price, stock;
+	int rc;
+
+	if ((rc = db_select(d, "SELECT id, title, unit_price, stock FROM books ORDER BY id", "")) < 0) {
+		json_decref(books);
+		return inv_db_err(rc);
+	}
+	while ((rc = db_next(d, "isii", &id, title, sizeof title, &price, &stock)) == DB_OK)
+		json_array_append_new(books, inv_book_json(id, title, price, stock));
+	db_done(d);
+	if (rc < 0) {
+		json_decref(books);
+		return inv_db_err(rc);
+	}
+	return inv_reply_ok(json_pack("{s:o}", "books", books));
+}
+
+static char *
+inv_get(db *d, const inv_req *q)
+{
+	char title[256];
+	int64_t id, price, stock;
+	int rc;
+
+	rc = db_row(d, "SELECT id, title, unit_price, stock FROM books WHERE id = ?", "i", "isii",
+	    q->book_id, &id, title, sizeof title, &price, &stock);
+	if (rc < 0)
+		return inv_db_err(rc);
+	if (rc == DB_NONE)
+		return inv_reply_err(E_NOT_FOUND, "no such book");
+	return inv_reply_ok(json_pack("{s:o}", "book", inv_book_json(id, title, price, stock)));
+}
+
+char *
+inventory_handle(db *d, const inv_req *q)
+{
+	switch (q->method) {
+	case INV_SELL:    return inv_sell(d, q);
+	case INV_CONFIRM: return inv_confirm(d, q);
+	case INV_RELEASE: return inv_release(d, q->history_id, 0);
+	case INV_LIST:    return inv_list(d);
+	case INV_GET:     return inv_get(d, q);
+	}
+	return inv_reply_err(E_INVALID_ARGUMENT, "unknown method");
+}
+
+int
+inventory_sweep(db *d, int64_t grace_s)
+{
+	int64_t ids[100], id;
+	int n = 0, i, rc;
+
+	/*
+	 * Reservations nobody will pay for: those whose order was cancelled or
+	 * expired (the release after it failed), and those with no order at all
+	 * after the grace period (the orders service died between Sell and its
+	 * INSERT, or gave up on a Sell that was applied late).
+	 */
+	rc = db_select(d, "SELECT h.id FROM inventory_history h LEFT JOIN orders o "
+	    "ON o.history_id = h.id WHERE h.state = 1 AND (o.state IN ('cancelled', 'expired') OR "
+	    "(o.id IS NULL AND h.created_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND)) LIMIT 100",
+	    "i", grace_s);
+	if (rc < 0)
+		return rc;
+	while (n < 100 && db_next(d, "i", &id) == DB_OK)
+		ids[n++] = id;
+	db_done(d);
+	for (i = 0; i < n; i++) {
+		char *reply = inv_release(d, ids[i], 1);
+
+		log_msg("info", "sweep", "released reservation %lld: %s", (long long)ids[i],
+		    reply ? reply : "(no memory)");
+		free(reply);
+	}
+	return n;
+}

@@ -1,0 +1,17 @@
+/*
+ * inventory: the daemon that owns stock. Each worker thread has its own
+ * database connection; the handlers below are the only SQL on books and
+ * inventory_history.
+ */
+#ifndef MB_INVENTORY_H
+#define MB_INVENTORY_H
+
+#include "db.h"
+#include "inv.h"
+
+/* Executes one decoded request; returns the reply (malloc'd JSON). */
+char *inventory_handle(db *d, const inv_req *q);
+/* One pass of the sweep: releases orphaned and closed-order reservations. */
+int   inventory_sweep(db *d, int64_t grace_s);
+
+#endif

@@ -1,0 +1,160 @@
+/*
+ * inventory daemon: a raw nanomsg REP socket shared by INVENTORY_THREADS
+ * worker threads. Each thread receives a request together with its routing
+ * header, answers it on its own database connection and sends the reply
+ * with the same header, so requests from many FastCGI workers are served in
+ * parallel (a plain REP socket would serve them one at a time). A sweep
+ * thread releases abandoned reservations. SIGTERM/SIGINT/SIGUSR1 stop it.
+ */
+#include "cfg.h"
+#include "db.h"
+#include "inv.h"
+#include "inventory.h"
+#include "log.h"
+
+#include <nanomsg/nn.h>
+#include <nanomsg/reqrep.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define INVENTORY_MAX_THREADS 64
+#define SWEEP_EVERY_S         2
+
+static int             inv_sock = -1;
+static volatile int    inv_stopping;
+static pthread_mutex_t sweep_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t  sweep_cv = PTHREAD_COND_INITIALIZER;
+
+static int64_t
+now_us(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+static void *
+inventory_worker(void *arg)
+{
+	db *d = db_new(cfg_load(), NULL);
+
+	(void)arg;
+	if (d == NULL)
+		return NULL;
+	for (;;) {
+		struct nn_msghdr hdr;
+		struct nn_iovec iov;
+		void *body = NULL, *control = NULL;
+		char detail[160], *reply;
+		inv_req q;
+		int64_t t0;
+		int n;
+
+		memset(&hdr, 0, sizeof hdr);
+		iov.iov_base = &body;
+		iov.iov_len = NN_MSG;
+		hdr.msg_iov = &iov;
+		hdr.msg_iovlen = 1;
+		hdr.msg_control = &control;
+		hdr.msg_controllen = NN_MSG;
+		if ((n = nn_recvmsg(inv_sock, &hdr, 0)) < 0) {
+			if (nn_errno() == ETERM || inv_stopping)
+				break;
+			continue;
+		}
+		t0 = now_us();
+		if (inv_req_decode(body, (size_t)n, &q, detail, sizeof detail) != 0) {
+			log_msg("warn", NULL, "bad request: %s", detail);
+			reply = inv_reply_err(E_INVALID_ARGUMENT, detail);
+		} else {
+			db_ref(d, q.ref);
+			reply = inventory_handle(d, &q);
+		}
+		nn_freemsg(body);
+		if (reply == NULL)
+			reply = inv_reply_err(E_INTERNAL, "out of memory");
+		log_msg("info", q.ref, "%s id=%s book=%lld history=%lld -> %.160s %lldus",
+		    inv_method_name(q.method), q.id, (long long)q.book_id, (long long)q.history_id,
+		    reply ? reply : "-", (long long)(now_us() - t0));
+		iov.iov_base = reply;
+		iov.iov_len = reply ? strlen(reply) : 0;
+		hdr.msg_control = &control;
+		hdr.msg_controllen = NN_MSG;
+		if (reply == NULL || nn_sendmsg(inv_sock, &hdr, 0) < 0)
+			nn_freemsg(control);
+		free(reply);
+	}
+	db_free(d);
+	return NULL;
+}
+
+static void *
+inventory_sweeper(void *arg)
+{
+	const cfg *c = cfg_load();
+	db *d = db_new(c, "sweep");
+
+	(void)arg;
+	pthread_mutex_lock(&sweep_mu);
+	while (!inv_stopping && d != NULL) {
+		struct timespec until;
+
+		pthread_mutex_unlock(&sweep_mu);
+		if (inventory_sweep(d, c->sweep_grace) < 0)
+			log_msg("warn", "sweep", "sweep pass failed; will retry");
+		pthread_mutex_lock(&sweep_mu);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += SWEEP_EVERY_S;
+		if (!inv_stopping)
+			pthread_cond_timedwait(&sweep_cv, &sweep_mu, &until);
+	}
+	pthread_mutex_unlock(&sweep_mu);
+	db_free(d);
+	return NULL;
+}
+
+int
+main(void)
+{
+	const cfg *c = cfg_load();
+	pthread_t workers[INVENTORY_MAX_THREADS], sweeper;
+	sigset_t stop;
+	int i, sig, nthreads = c->inventory_threads;
+
+	log_init("inventory");
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGUSR1);
+	sigaddset(&stop, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL); /* threads inherit; main waits below */
+	if (nthreads > INVENTORY_MAX_THREADS)
+		nthreads = INVENTORY_MAX_THREADS;
+	if ((inv_sock = nn_socket(AF_SP_RAW, NN_REP)) < 0 || nn_bind(inv_sock, c->inventory_url) < 0) {
+		log_msg("error", NULL, "cannot bind %s: %s", c->inventory_url, nn_strerror(nn_errno()));
+		return 1;
+	}
+	for (i = 0; i < nthreads; i++)
+		pthread_create(&workers[i], NULL, inventory_worker, NULL);
+	pthread_create(&sweeper, NULL, inventory_sweeper, NULL);
+	log_msg("info", NULL, "inventory ready on %s with %d threads", c->inventory_url, nthreads);
+
+	sigwait(&stop, &sig);
+	log_msg("info", NULL, "signal %d: stopping", sig);
+	pthread_mutex_lock(&sweep_mu);
+	inv_stopping = 1;
+	pthread_cond_signal(&sweep_cv);
+	pthread_mutex_unlock(&sweep_mu);
+	nn_term(); /* every blocked nn_recvmsg returns ETERM */
+	for (i = 0; i < nthreads; i++)
+		pthread_join(workers[i], NULL);
+	pthread_join(sweeper, NULL);
+	nn_close(inv_sock);
+	return 0;
+}

@@ -1,0 +1,231 @@
+/*
+ * inv: protocol codec and REQ client. The client keeps one REQ socket: a
+ * new request cancels a previous unanswered one, and nanomsg drops late
+ * replies to it, so a timed-out call never confuses the next one.
+ */
+#include "inv.h"
+#include "log.h"
+
+#include <nanomsg/nn.h>
+#include <nanomsg/reqrep.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uuid/uuid.h>
+
+static const char *const inv_names[] = {
+	[INV_SELL] = "Sell", [INV_CONFIRM] = "Confirm", [INV_RELEASE] = "Release",
+	[INV_LIST] = "List", [INV_GET] = "Get",
+};
+
+const char *
+inv_method_name(inv_method m)
+{
+	return (m >= INV_SELL && m <= INV_GET) ? inv_names[m] : "?";
+}
+
+void
+inv_new_id(char id[INV_ID_LEN + 1])
+{
+	uuid_t u;
+
+	uuid_generate_random(u);
+	uuid_unparse_lower(u, id);
+}
+
+char *
+inv_req_encode(const inv_req *q)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s}", "id", q->id, "ref", q->ref,
+	    "method", inv_method_name(q->method));
+	char *s;
+
+	if (o == NULL)
+		return NULL;
+	switch (q->method) {
+	case INV_SELL:
+		json_object_set_new(o, "bookId", json_integer(q->book_id));
+		json_object_set_new(o, "userId", json_integer(q->user_id));
+		break;
+	case INV_GET:
+		json_object_set_new(o, "bookId", json_integer(q->book_id));
+		break;
+	case INV_CONFIRM:
+	case INV_RELEASE:
+		json_object_set_new(o, "historyId", json_integer(q->history_id));
+		break;
+	case INV_LIST:
+		break;
+	}
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+/* A required positive integer member; -1 with detail when absent or bad. */
+static int
+inv_member_id(json_t *o, const char *name, int64_t *out, char *detail, size_t cap)
+{
+	json_t *v = json_object_get(o, name);
+
+	if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+		snprintf(detail, cap, "'%s' must be a positive integer", name);
+		return -1;
+	}
+	*out = (int64_t)json_integer_value(v);
+	return 0;
+}
+
+int
+inv_req_decode(const char *buf, size_t len, inv_req *q, char *detail, size_t cap)
+{
+	json_error_t jerr;
+	json_t *o, *id, *ref, *m;
+	int rc = -1, i;
+
+	memset(q, 0, sizeof *q);
+	if ((o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+		snprintf(detail, cap, "malformed JSON: %.80s", jerr.text);
+		return -1;
+	}
+	id = json_object_get(o, "id");
+	ref = json_object_get(o, "ref");
+	m = json_object_get(o, "method");
+	if (!json_is_object(o) || !json_is_string(id) || json_string_length(id) != INV_ID_LEN) {
+		snprintf(detail, cap, "'id' must be a %d-character uuid", INV_ID_LEN);
+		goto out;
+	}
+	if (ref != NULL && (!json_is_string(ref) || json_string_length(ref) > INV_REF_MAX)) {
+		snprintf(detail, cap, "'ref' must be a string of at most %d characters", INV_REF_MAX);
+		goto out;
+	}
+	for (i = INV_SELL; i <= INV_GET; i++)
+		if (json_is_string(m) && strcmp(json_string_value(m), inv_names[i]) == 0)
+			break;
+	if (i > INV_GET) {
+		snprintf(detail, cap, "'method' must be Sell, Confirm, Release, List or Get");
+		goto out;
+	}
+	memcpy(q->id, json_string_value(id), INV_ID_LEN + 1);
+	if (ref != NULL)
+		memcpy(q->ref, json_string_value(ref), json_string_length(ref) + 1);
+	q->method = (inv_method)i;
+	switch (q->method) {
+	case INV_SELL:
+		if (inv_member_id(o, "bookId", &q->book_id, detail, cap) != 0 ||
+		    inv_member_id(o, "userId", &q->user_id, detail, cap) != 0)
+			goto out;
+		break;
+	case INV_GET:
+		if (inv_member_id(o, "bookId", &q->book_id, detail, cap) != 0)
+			goto out;
+		break;
+	case INV_CONFIRM:
+	case INV_RELEASE:
+		if (inv_member_id(o, "historyId", &q->history_id, detail, cap) != 0)
+			goto out;
+		break;
+	case INV_LIST:
+		break;
+	}
+	rc = 0;
+out:
+	json_decref(o);
+	return rc;
+}
+
+char *
+inv_reply_ok(json_t *data)
+{
+	json_t *o = data ? data : json_object();
+	char *s;
+
+	json_object_set_new(o, "ok", json_true());
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+char *
+inv_reply_err(mb_err code, const char *detail)
+{
+	json_t *o = json_pack("{s:b, s:s, s:s}", "ok", 0, "code", resp_code_name(code),
+	    "detail", detail ? detail : "");
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
+	return s;
+}
+
+struct inv_client {
+	int sock;
+};
+
+inv_client *
+inv_client_new(const char *url, int timeout_ms)
+{
+	inv_client *c = calloc(1, sizeof *c);
+	int resend = timeout_ms / 2; /* one re-send at most inside a call's deadline */
+
+	if (c == NULL)
+		return NULL;
+	if ((c->sock = nn_socket(AF_SP, NN_REQ)) < 0 ||
+	    nn_setsockopt(c->sock, NN_SOL_SOCKET, NN_RCVTIMEO, &timeout_ms, sizeof timeout_ms) < 0 ||
+	    nn_setsockopt(c->sock, NN_SOL_SOCKET, NN_SNDTIMEO, &timeout_ms, sizeof timeout_ms) < 0 ||
+	    nn_setsockopt(c->sock, NN_REQ, NN_REQ_RESEND_IVL, &resend, sizeof resend) < 0 ||
+	    nn_connect(c->sock, url) < 0) {
+		log_msg("error", NULL, "inventory client %s: %s", url, nn_strerror(nn_errno()));
+		if (c->sock >= 0)
+			nn_close(c->sock);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+inv_client_free(inv_client *c)
+{
+	if (c == NULL)
+		return;
+	nn_close(c->sock);
+	free(c);
+}
+
+json_t *
+inv_call(inv_client *c, inv_req *q, mb_err *err, char *detail, size_t cap)
+{
+	json_error_t jerr;
+	json_t *o, *okv;
+	char *msg, *buf = NULL;
+	int n;
+
+	inv_new_id(q->id);
+	if ((msg = inv_req_encode(q)) == NULL) {
+		*err = E_INTERNAL;
+		snprintf(detail, cap, "out of memory");
+		return NULL;
+	}
+	n = nn_send(c->sock, msg, strlen(msg), 0);
+	free(msg);
+	if (n >= 0)
+		n = nn_recv(c->sock, &buf, NN_MSG, 0);
+	if (n < 0) {
+		log_msg("warn", q->ref, "inventory %s %s: %s", inv_method_name(q->method), q->id,
+		    nn_strerror(nn_errno()));
+		*err = E_UNAVAILABLE;
+		snprintf(detail, cap, "the inventory service did not answer in time");
+		return NULL;
+	}
+	o = json_loadb(buf, (size_t)n, 0, &jerr);
+	nn_freemsg(buf);
+	okv = json_object_get(o, "ok");
+	if (json_is_true(okv))
+		return o;
+	*err = json_is_false(okv) ? resp_code_parse(json_string_value(json_object_get(o, "code")))
+	    : E_INTERNAL;
+	snprintf(detail, cap, "%s", json_is_string(json_object_get(o, "detail"))
+	    ? json_string_value(json_object_get(o, "detail")) : "bad reply from the inventory service");
+	json_decref(o);
+	return NULL;
+}

@@ -1,0 +1,56 @@
+/*
+ * inv: the inventory daemon's protocol (nanomsg REQ/REP, JSON) and its
+ * client. Requests are {"id": "<uuid>", "ref": "<request id>", "method":
+ * "Sell|Confirm|Release|List|Get", ...}; replies {"ok": true, ...} or
+ * {"ok": false, "code": "<API.md code>", "detail": "..."}. Every request
+ * carries a fresh id: nanomsg REQ re-sends unanswered requests by itself,
+ * and the daemon recognises a repeated Sell by that id.
+ */
+#ifndef MB_INV_H
+#define MB_INV_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "resp.h"
+
+#define INV_ID_LEN  36
+#define INV_REF_MAX 64
+
+typedef enum inv_method {
+	INV_SELL, INV_CONFIRM, INV_RELEASE, INV_LIST, INV_GET
+} inv_method;
+
+typedef struct inv_req {
+	char       id[INV_ID_LEN + 1];
+	char       ref[INV_REF_MAX + 1];
+	inv_method method;
+	int64_t    book_id;     /* Sell, Get */
+	int64_t    user_id;     /* Sell */
+	int64_t    history_id;  /* Confirm, Release */
+} inv_req;
+
+const char *inv_method_name(inv_method m);
+/* Fills id with a new random UUID. */
+void        inv_new_id(char id[INV_ID_LEN + 1]);
+/* Encodes a request; returns a malloc'd string or NULL. */
+char       *inv_req_encode(const inv_req *q);
+/* Decodes and validates a request; on error returns -1 with `detail` set. */
+int         inv_req_decode(const char *buf, size_t len, inv_req *q, char *detail, size_t cap);
+/* Replies: success with `data`'s members merged in (taken), or an error. */
+char       *inv_reply_ok(json_t *data);
+char       *inv_reply_err(mb_err code, const char *detail);
+
+/*
+ * The client, one per process or thread: inv_call sends q (filling its id)
+ * and waits at most INVENTORY_TIMEOUT_MS. It returns the reply object for
+ * ok replies (caller decrefs); otherwise NULL with *err and detail set:
+ * the daemon's code, or E_UNAVAILABLE when it did not answer in time.
+ */
+typedef struct inv_client inv_client;
+inv_client *inv_client_new(const char *url, int timeout_ms);
+void        inv_client_free(inv_client *c);
+json_t     *inv_call(inv_client *c, inv_req *q, mb_err *err, char *detail, size_t cap);
+
+#endif
