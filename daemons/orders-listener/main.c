@@ -1,0 +1,92 @@
+/*
+ * orders-listener: binds the bus's SUB socket (see bus.h for why it binds)
+ * and applies each payment.done it hears at once. Because PUB/SUB loses
+ * what is sent while nobody listens, it also scans the recorded events at
+ * start and every CATCH_UP_MS, and expires stale unpaid orders every second.
+ */
+#include "bus.h"
+#include "cfg.h"
+#include "db.h"
+#include "inv.h"
+#include "listener.h"
+#include "log.h"
+
+#include <nanomsg/nn.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/time.h>
+
+#define CATCH_UP_MS 500
+#define EXPIRE_MS   1000
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+int
+main(void)
+{
+	const cfg *c = cfg_load();
+	struct sigaction sa;
+	int64_t next_catch_up = 0, next_expire = 0;
+	inv_client *inv;
+	db *d;
+	int sub;
+
+	log_init("orders-listener");
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal; /* no SA_RESTART: nn_recv returns EINTR */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if ((d = db_new(c, NULL)) == NULL ||
+	    (inv = inv_client_new(c->inventory_url, c->inventory_timeout_ms)) == NULL ||
+	    (sub = bus_sub_open(c->bus_url, 200)) < 0)
+		return 1;
+	log_msg("info", NULL, "orders-listener ready on %s (order TTL %llds)", c->bus_url,
+	    (long long)c->order_ttl);
+	while (!stopping) {
+		char *msg = NULL;
+		bus_event ev;
+		int n = nn_recv(sub, &msg, NN_MSG, 0);
+		int64_t now;
+
+		if (n >= 0) {
+			if (bus_decode(msg, (size_t)n, &ev) == 0) {
+				if (listener_apply(d, inv, ev.id, ev.ref) < 0)
+					next_catch_up = 0; /* retry from the table soon */
+			} else
+				log_msg("warn", NULL, "ignored a malformed bus message (%d bytes)", n);
+			nn_freemsg(msg);
+		}
+		now = now_ms();
+		if (now >= next_catch_up) {
+			listener_catch_up(d, inv);
+			next_catch_up = now + CATCH_UP_MS;
+		}
+		if (now >= next_expire) {
+			listener_expire(d, inv, c->order_ttl);
+			next_expire = now + EXPIRE_MS;
+		}
+	}
+	log_msg("info", NULL, "stopping");
+	nn_close(sub);
+	inv_client_free(inv);
+	db_free(d);
+	return 0;
+}

@@ -1,0 +1,42 @@
+/*
+ * bus: the payment.done event on nanomsg PUB/SUB. A message is the topic,
+ * one space, then the JSON body {"id", "sentTime", "orderId", "state": 2,
+ * "ref"}; SUB sockets filter on the topic prefix. PUB/SUB drops messages
+ * nobody hears, so the bus is only the fast path: the event row written with
+ * the payment (table payment_events) is the truth the listener catches up from.
+ */
+#ifndef MB_BUS_H
+#define MB_BUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BUS_TOPIC_PAYMENT_DONE "mu.micro.book.topic.payment.done"
+#define BUS_STATE_PAID         2
+#define BUS_ID_LEN             36
+#define BUS_REF_MAX            64
+
+typedef struct bus_event {
+	char    id[BUS_ID_LEN + 1];
+	int64_t sent_time;
+	int64_t order_id;
+	int     state;
+	char    ref[BUS_REF_MAX + 1];
+} bus_event;
+
+/* Topic + ' ' + JSON, malloc'd; NULL on error. */
+char *bus_encode(const bus_event *e);
+/* Parses and validates a message; -1 when it is not a payment.done event. */
+int   bus_decode(const char *msg, size_t len, bus_event *e);
+
+/*
+ * Who binds: the one listener binds its SUB socket and every FastCGI
+ * payment worker connects a PUB socket to it. The listener is the single
+ * stable endpoint; publishers come and go with multiwatch, and nanomsg
+ * reconnects them by itself when the listener restarts.
+ */
+int   bus_pub_open(const char *url);            /* socket, or -1 */
+int   bus_publish(int sock, const bus_event *e); /* 0, or -1 (never blocks) */
+int   bus_sub_open(const char *url, int recv_timeout_ms);
+
+#endif
