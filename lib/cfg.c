@@ -48,6 +48,9 @@ cfg_get(const char *key)
 	const char *v = getenv(key);
 	int i;
 
+	if (!loaded)
+		(void)cfg_load();
+
 	if (v != NULL)
 		return v;
 	for (i = file_n - 1; i >= 0; i--)
@@ -89,10 +92,9 @@ cfg_split_keys(const char *list)
 
 	if (list == NULL || (copy = strdup(list)) == NULL)
 		return;
-	for (tok = strtok_r(copy, ",", &save); tok != NULL && conf.session_nkeys < CFG_MAX_KEYS;
-	    tok = strtok_r(NULL, ",", &save))
-		if (*tok != '\0')
-			conf.session_keys[conf.session_nkeys++] = tok;
+	for (tok = strtok_r(copy, ", \t", &save); tok != NULL && conf.session_nkeys < CFG_MAX_KEYS;
+	    tok = strtok_r(NULL, ", \t", &save))
+		conf.session_keys[conf.session_nkeys++] = tok;
 }
 
 const cfg *

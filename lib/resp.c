@@ -71,6 +71,42 @@ resp_status_line(int status)
 	}
 }
 
+/*
+ * Copies s into out, replacing every byte that is not part of a valid UTF-8
+ * sequence with '?': details quote client input (a field name, a path), and
+ * JSON strings must be UTF-8, so jansson would refuse the whole envelope.
+ */
+static const char *
+resp_utf8(const char *s, char *out, size_t cap)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t o = 0;
+
+	while (*p != '\0' && o + 5 < cap) {
+		int n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3
+		    : (*p & 0xf8) == 0xf0 ? 4 : 0;
+		int i, ok = n > 0 && !(n == 2 && *p < 0xc2) && !(n == 4 && *p > 0xf4);
+
+		for (i = 1; ok && i < n; i++)
+			ok = (p[i] & 0xc0) == 0x80;
+		/* no overlong 3/4-byte forms, no surrogates, nothing past U+10FFFF */
+		if (ok && n == 3)
+			ok = !(p[0] == 0xe0 && p[1] < 0xa0) && !(p[0] == 0xed && p[1] >= 0xa0);
+		if (ok && n == 4)
+			ok = !(p[0] == 0xf0 && p[1] < 0x90) && !(p[0] == 0xf4 && p[1] >= 0x90);
+		if (!ok) {
+			out[o++] = '?';
+			p++;
+			continue;
+		}
+		memcpy(out + o, p, (size_t)n);
+		o += (size_t)n;
+		p += n;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 static char *
 resp_dump(json_t *root)
 {
@@ -83,15 +119,19 @@ resp_dump(json_t *root)
 char *
 resp_ok(const char *ref, json_t *data)
 {
-	return resp_dump(json_pack("{s:b, s:s, s:o}", "success", 1, "ref", ref ? ref : "",
+	char r[128];
+
+	return resp_dump(json_pack("{s:b, s:s, s:o}", "success", 1, "ref", resp_utf8(ref, r, sizeof r),
 	    "data", data ? data : json_object()));
 }
 
 char *
 resp_err(const char *ref, mb_err code, const char *detail, json_t *extra)
 {
-	json_t *root = json_pack("{s:b, s:s, s:{s:s, s:s}}", "success", 0, "ref", ref ? ref : "",
-	    "error", "code", resp_code_name(code), "detail", detail ? detail : "");
+	char r[128], d[1024];
+	json_t *root = json_pack("{s:b, s:s, s:{s:s, s:s}}", "success", 0,
+	    "ref", resp_utf8(ref, r, sizeof r), "error", "code", resp_code_name(code),
+	    "detail", resp_utf8(detail, d, sizeof d));
 
 	if (root != NULL && extra != NULL)
 		json_object_set_new(root, "data", extra);

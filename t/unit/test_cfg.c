@@ -1,0 +1,197 @@
+/*
+ * test_cfg: environment first, then the MB_CONFIG file, then defaults.
+ * cfg_load() reads everything once per process, so the group setup writes
+ * the file, sets the environment (clearing whatever the caller exported,
+ * e.g. `make check`'s PBKDF2_ITER) and loads before any test runs.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfg.h"
+
+static char cfg_path[] = "/tmp/mb-test-cfg-XXXXXX";
+
+/* Every key cfg_load reads, so the caller's environment cannot leak in. */
+static const char *const known[] = {
+	"DB_SOCKET", "DB_USER", "DB_PASS", "DB_NAME", "DB_TIMEOUT", "SESSION_KEYS",
+	"SESSION_IDLE", "SESSION_MAX", "COOKIE_SECURE", "PBKDF2_ITER", "INVENTORY_URL",
+	"INVENTORY_TIMEOUT_MS", "INVENTORY_THREADS", "SWEEP_GRACE", "BUS_URL", "ORDER_TTL",
+	"LOG_DIR",
+};
+
+static const char file_text[] =
+    "# a comment line\n"
+    "#COMMENTED=1\n"
+    "DB_USER=fileuser\n"
+    "DB_NAME=filedb\n"
+    "DB_SOCKET=\n"
+    "DB_TIMEOUT=5\n"
+    "SESSION_KEYS=aaaaaaaaaaaaaaaa-1,,bbbbbbbbbbbbbbbb-2,cccccccccccccccc-3,"
+    "d4,e5,f6,g7,h8,i9,j10,\n"
+    "SESSION_IDLE=600\n"
+    "COOKIE_SECURE=1\n"
+    "ORDER_TTL=notanumber\n"
+    "SWEEP_GRACE=999999\n"
+    "INVENTORY_THREADS=-3\n"
+    "INVENTORY_URL=tcp://127.0.0.1:5555\r\n"
+    "ONLY_IN_FILE=from-file\n"
+    "BOTH=from-file\n"
+    "WITH_EQ=a=b=c\n"
+    "a line without an equals sign\n"
+    "DUP=first\n"
+    "DUP=second\n"
+    "EMPTY=\n"
+    "LAST=no-newline";
+
+static int
+setup_group(void **state)
+{
+	size_t i;
+	FILE *f;
+	int fd;
+
+	(void)state;
+	if ((fd = mkstemp(cfg_path)) < 0 || (f = fdopen(fd, "w")) == NULL)
+		return -1;
+	fputs(file_text, f);
+	if (fclose(f) != 0)
+		return -1;
+	for (i = 0; i < sizeof known / sizeof known[0]; i++)
+		unsetenv(known[i]);
+	unsetenv("ONLY_IN_FILE");
+	unsetenv("NOT_SET_ANYWHERE");
+	setenv("MB_CONFIG", cfg_path, 1);
+	setenv("BOTH", "from-env", 1);
+	setenv("DB_NAME", "envdb", 1);
+	setenv("PBKDF2_ITER", "1000", 1);
+	return cfg_load() != NULL ? 0 : -1;
+}
+
+static int
+teardown_group(void **state)
+{
+	(void)state;
+	unlink(cfg_path);
+	return 0;
+}
+
+static void
+test_env_wins(void **state)
+{
+	(void)state;
+	assert_string_equal(cfg_get("BOTH"), "from-env");
+	assert_string_equal(cfg_load()->db_name, "envdb");
+	assert_int_equal(cfg_load()->pbkdf2_iter, 1000);
+}
+
+static void
+test_file_values(void **state)
+{
+	const cfg *c = cfg_load();
+
+	(void)state;
+	assert_string_equal(cfg_get("ONLY_IN_FILE"), "from-file");
+	assert_string_equal(cfg_get("WITH_EQ"), "a=b=c");
+	assert_string_equal(cfg_get("DUP"), "second");
+	assert_string_equal(cfg_get("EMPTY"), "");
+	assert_string_equal(cfg_get("LAST"), "no-newline");
+	assert_string_equal(cfg_get("INVENTORY_URL"), "tcp://127.0.0.1:5555");
+	assert_string_equal(c->db_user, "fileuser");
+	assert_int_equal(c->db_timeout, 5);
+	assert_int_equal(c->session_idle, 600);
+	assert_int_equal(c->cookie_secure, 1);
+	assert_string_equal(c->inventory_url, "tcp://127.0.0.1:5555");
+}
+
+static void
+test_unset_and_comments(void **state)
+{
+	(void)state;
+	assert_null(cfg_get("NOT_SET_ANYWHERE"));
+	assert_null(cfg_get("#COMMENTED"));
+	assert_null(cfg_get("COMMENTED"));
+	assert_null(cfg_get("a line without an equals sign"));
+	assert_null(cfg_get("LOG_DIR"));
+}
+
+static void
+test_defaults(void **state)
+{
+	const cfg *c = cfg_load();
+
+	(void)state;
+	assert_string_equal(c->db_socket, "/run/mysqld/mysqld.sock"); /* empty in the file */
+	assert_string_equal(c->db_pass, "");
+	assert_int_equal(c->session_max, 86400);
+	assert_int_equal(c->inventory_timeout_ms, 2000);
+	assert_string_equal(c->bus_url, "ipc:///tmp/microbook-bus.ipc");
+	assert_null(c->log_dir);
+}
+
+/* A value that is not a number in range falls back to the default. */
+static void
+test_bad_numbers(void **state)
+{
+	const cfg *c = cfg_load();
+
+	(void)state;
+	assert_int_equal(c->order_ttl, 900);
+	assert_int_equal(c->sweep_grace, 60);
+	assert_int_equal(c->inventory_threads, 4);
+}
+
+/* Comma-separated, empty items skipped, at most CFG_MAX_KEYS, in order. */
+static void
+test_session_keys(void **state)
+{
+	static const char *const want[CFG_MAX_KEYS] = {
+		"aaaaaaaaaaaaaaaa-1", "bbbbbbbbbbbbbbbb-2", "cccccccccccccccc-3",
+		"d4", "e5", "f6", "g7", "h8",
+	};
+	const cfg *c = cfg_load();
+	int i;
+
+	(void)state;
+	assert_int_equal(c->session_nkeys, CFG_MAX_KEYS);
+	for (i = 0; i < CFG_MAX_KEYS; i++)
+		assert_string_equal(c->session_keys[i], want[i]);
+}
+
+/* Loaded once: later environment changes reach cfg_get but not the cfg. */
+static void
+test_loaded_once(void **state)
+{
+	const cfg *c = cfg_load();
+
+	(void)state;
+	assert_ptr_equal(cfg_load(), c);
+	setenv("DB_USER", "changed", 1);
+	assert_string_equal(cfg_get("DB_USER"), "changed");
+	assert_string_equal(cfg_load()->db_user, "fileuser");
+	unsetenv("DB_USER");
+	assert_string_equal(cfg_get("DB_USER"), "fileuser");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_env_wins),
+		cmocka_unit_test(test_file_values),
+		cmocka_unit_test(test_unset_and_comments),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_bad_numbers),
+		cmocka_unit_test(test_session_keys),
+		cmocka_unit_test(test_loaded_once),
+	};
+
+	return cmocka_run_group_tests(tests, setup_group, teardown_group);
+}
