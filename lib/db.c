@@ -79,8 +79,15 @@ db_connect(db *d)
 		return DB_OK;
 	if ((d->my = mysql_init(NULL)) == NULL)
 		return DB_EUNAVAIL;
-	/* Lock waits give up before the client read timeout, so a contended row is a clean error. */
-	snprintf(init, sizeof init, "SET time_zone = '+00:00', innodb_lock_wait_timeout = %u", t);
+	/*
+	 * Lock waits give up before the client read timeout, so a contended row
+	 * is a clean error. READ COMMITTED: correctness here rests on row locks
+	 * and unique keys, never on a snapshot, and it takes no gap locks, which
+	 * under REPEATABLE READ made concurrent pays of neighbouring orders
+	 * deadlock on the payments index.
+	 */
+	snprintf(init, sizeof init, "SET time_zone = '+00:00', innodb_lock_wait_timeout = %u, "
+	    "tx_isolation = 'READ-COMMITTED'", t);
 	mysql_options(d->my, MYSQL_OPT_CONNECT_TIMEOUT, &t);
 	mysql_options(d->my, MYSQL_OPT_READ_TIMEOUT, &rt);
 	mysql_options(d->my, MYSQL_OPT_WRITE_TIMEOUT, &rt);

@@ -31,44 +31,78 @@ count() { # count FILE: adds the ok / not ok lines of a suite's output
 	failed=$((failed + f))
 }
 
-echo "== unit tests ($BUILD)"
-for t in "$BUILD"/t/test_*; do
-	[ -x "$t" ] || continue
-	name=$(basename "$t")
-	if "$t" >"$OUT/$name.log" 2>&1; then rc=0; else rc=$?; fi
-	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$OUT/$name.log" | tail -1)
-	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$OUT/$name.log" | tail -1)
-	p=${p:-0}; f=${f:-0}
-	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1 # crashed before its summary
-	echo "$name: $p passed, $f failed"
-	[ "$f" -ne 0 ] && sed 's/^/    /' "$OUT/$name.log" | grep -v '^\s*\[ \(RUN\|      OK\) ' | tail -20
-	passed=$((passed + p))
-	failed=$((failed + f))
-done
-
-echo "== end-to-end tests on port $PORT, state in $VAR_DIR"
-PORT=$PORT VAR_DIR=$VAR_DIR scripts/stack.sh stop >/dev/null 2>&1
-rm -rf "$VAR_DIR"
-trap 'scripts/stack.sh stop >/dev/null 2>&1' EXIT
-if scripts/stack.sh start >"$OUT/stack-start.log" 2>&1; then
-	for t in t/e2e/[0-9]*.sh; do
-		name=$(basename "$t" .sh)
-		echo "-- $name"
-		timeout 600 bash "$t" >"$OUT/$name.log" 2>&1
-		rc=$?
-		grep -E '^(not )?ok - ' "$OUT/$name.log" | sed 's/^/  /'
-		count "$OUT/$name.log"
-		if [ "$rc" -ne 0 ] && ! grep -q '^not ok - ' "$OUT/$name.log"; then
-			echo "  not ok - $name exited with status $rc"; failed=$((failed + 1))
-			tail -20 "$OUT/$name.log" | sed 's/^/    /'
-		fi
+# unit_tests BUILD: every cmocka binary of that build
+unit_tests() {
+	local t name p f rc
+	echo "== unit tests ($1)"
+	for t in "$1"/t/test_*; do
+		[ -x "$t" ] || continue
+		name=$(basename "$1")-$(basename "$t")
+		if "$t" >"$OUT/$name.log" 2>&1; then rc=0; else rc=$?; fi
+		p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$OUT/$name.log" | tail -1)
+		f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$OUT/$name.log" | tail -1)
+		p=${p:-0}; f=${f:-0}
+		[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1 # crashed before its summary
+		echo "$(basename "$t"): $p passed, $f failed"
+		[ "$f" -ne 0 ] && grep -v '^\[ \(RUN\|      OK\) ' "$OUT/$name.log" | tail -20 | sed 's/^/    /'
+		passed=$((passed + p))
+		failed=$((failed + f))
 	done
-else
-	echo "not ok - the test stack did not start"; failed=$((failed + 1))
-	sed 's/^/    /' "$OUT/stack-start.log"
+}
+
+# e2e_tests BUILD: a fresh stack of that build, then every suite against it
+e2e_tests() {
+	local t name rc tag
+	tag=$(basename "$1")
+	export BUILD=$1
+	echo "== end-to-end tests ($1) on port $PORT, state in $VAR_DIR"
+	scripts/stack.sh stop >/dev/null 2>&1
+	rm -rf "$VAR_DIR"
+	mkdir -p "$VAR_DIR/log"
+	trap 'scripts/stack.sh stop >/dev/null 2>&1' EXIT
+	if scripts/stack.sh start >"$OUT/$tag-stack-start.log" 2>&1; then
+		for t in t/e2e/[0-9]*.sh; do
+			name=$(basename "$t" .sh)
+			echo "-- $name"
+			timeout 600 bash "$t" >"$OUT/$tag-$name.log" 2>&1
+			rc=$?
+			grep -E '^(not )?ok - ' "$OUT/$tag-$name.log" | sed 's/^/  /'
+			count "$OUT/$tag-$name.log"
+			if [ "$rc" -ne 0 ] && ! grep -q '^not ok - ' "$OUT/$tag-$name.log"; then
+				echo "  not ok - $name exited with status $rc"; failed=$((failed + 1))
+				tail -20 "$OUT/$tag-$name.log" | sed 's/^/    /'
+			fi
+		done
+	else
+		echo "not ok - the test stack did not start"; failed=$((failed + 1))
+		sed 's/^/    /' "$OUT/$tag-stack-start.log"
+	fi
+	scripts/stack.sh stop >/dev/null 2>&1
+	trap - EXIT
+	# a sanitizer report anywhere (services, daemons) fails the run
+	if ls "$VAR_DIR"/log/sanitizer.* >/dev/null 2>&1; then
+		echo "not ok - sanitizer reports in $VAR_DIR/log:"; failed=$((failed + 1))
+		head -40 "$VAR_DIR"/log/sanitizer.* | sed 's/^/    /'
+	fi
+}
+
+unit_tests "$BUILD"
+e2e_tests "$BUILD"
+
+if [ "${CHECK_SANITIZERS:-1}" = 1 ]; then
+	# The same tests on an AddressSanitizer + UndefinedBehaviorSanitizer build.
+	echo "== building with -fsanitize=address,undefined into build-asan"
+	if make --no-print-directory all SAN=1 BUILD=build-asan >"$OUT/build-asan.log" 2>&1; then
+		export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:log_path=$VAR_DIR/log/sanitizer"
+		export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$VAR_DIR/log/sanitizer"
+		export LSAN_OPTIONS="suppressions=$ROOT/t/lsan.supp"
+		unit_tests build-asan
+		e2e_tests build-asan
+	else
+		echo "not ok - the sanitizer build failed"; failed=$((failed + 1))
+		tail -20 "$OUT/build-asan.log" | sed 's/^/    /'
+	fi
 fi
-scripts/stack.sh stop >/dev/null 2>&1
-trap - EXIT
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Killed processes under load: clients only get documented answers, the
+# supervisor (multiwatch) brings the process back, and no order, payment or
+# reservation is lost or doubled (the invariants hold at the end).
+source "$(dirname "$0")/lib.sh"
+RUN=$VAR_DIR/run
+new_book() { sql "INSERT INTO books (title, unit_price, stock, initial_stock) VALUES ('fault $RANDOM', 700, $1, $1); SELECT LAST_INSERT_ID();"; }
+child_of() { pgrep -P "$(cat "$RUN/$1.pid")" | head -1; }
+children() { pgrep -P "$(cat "$RUN/$1.pid")" | wc -l; }
+for i in 1 2 3 4; do new_user "$TMP/u$i"; done
+
+# 1. kill -9 the inventory daemon during an order storm.
+book=$(new_book 300)
+old=$(child_of inventory)
+seq 600 | xargs -P 16 -I{} sh -c 'curl -s -m 10 -o /dev/null -w "%{http_code}\n" -b "$0/u$(( {} % 4 + 1 ))" -d "bookId=$1" "$2/orders/new"' \
+	"$TMP" "$book" "$BASE" >"$TMP/storm" &
+sleep 0.15
+kill -9 "$old"
+wait
+echo "# storm answers: $(sort "$TMP/storm" | uniq -c | tr '\n' ' ')"
+check "inventory killed: clients got only 201, 409 or 503" [ -z "$(grep -vE '^(201|409|503)$' "$TMP/storm")" ]
+check "inventory killed: it was restarted" wait_for 5 sh -c "[ -n \"\$(pgrep -P $(cat "$RUN/inventory.pid"))\" ] && [ \"\$(pgrep -P $(cat "$RUN/inventory.pid"))\" != $old ]"
+check "inventory killed: every 201 is an order" \
+	[ "$(grep -c '^201$' "$TMP/storm")" = "$(sql "SELECT COUNT(*) FROM orders WHERE book_id = $book")" ]
+wait_for 5 curl -sf -o /dev/null "$BASE/orders/health"
+api POST /orders/new -b "$TMP/u1" -d "bookId=$(new_book 5)"
+expect "inventory killed: ordering works again" 201
+
+# 2. kill -9 a payment worker during a burst of pays.
+book=$(new_book 200)
+ids=()
+for i in $(seq 150); do
+	api POST /orders/new -b "$TMP/u$(( i % 4 + 1 ))" -d "bookId=$book"
+	ids+=("$(( i % 4 + 1 )):$(jqb .data.orderId)")
+done
+workers=$(children payment)
+printf '%s\n' "${ids[@]}" | xargs -P 12 -I{} sh -c 'u=${0%%:*}; o=${0#*:}; printf "%s %s\n" "$o" "$(curl -s -m 10 -o /dev/null -w "%{http_code}" -b "$1/u$u" -d "orderId=$o" "$2/payment/pay-order")"' \
+	{} "$TMP" "$BASE" >"$TMP/pays" &
+sleep 0.1
+kill -9 "$(child_of payment)"
+wait
+echo "# pay answers: $(awk '{print $2}' "$TMP/pays" | sort | uniq -c | tr '\n' ' ')"
+check "payment worker killed: clients got only 200 or 503" [ -z "$(awk '$2 != 200 && $2 != 503' "$TMP/pays")" ]
+ok_ids=$(awk '$2 == 200 {print $1}' "$TMP/pays" | paste -sd,)
+check "payment worker killed: every 200 has exactly one payment" \
+	[ "$(sql "SELECT COUNT(*) FROM payments WHERE order_id IN (${ok_ids:-0})")" = "$(awk '$2 == 200' "$TMP/pays" | wc -l)" ]
+check "payment worker killed: no order was charged twice" \
+	[ "$(sql "SELECT COUNT(*) FROM (SELECT order_id FROM payments GROUP BY order_id HAVING COUNT(*) > 1) x")" = 0 ]
+check "payment worker killed: a worker replaced it" wait_for 5 [ "$(children payment)" -ge "$workers" ]
+# paying the 503s again settles them: 200, or 409 ALREADY_PAID if the killed worker had committed
+for o in $(awk '$2 != 200 {print $1}' "$TMP/pays"); do
+	u=$(printf '%s\n' "${ids[@]}" | grep ":$o\$" | cut -d: -f1)
+	api POST /payment/pay-order -b "$TMP/u$u" -d "orderId=$o"
+	[ "$STATUS" = 200 ] || [ "$(jqb .error.code)" = ALREADY_PAID ] || fail "retrying pay of $o" "$STATUS $BODY"
+done
+all=$(printf '%s\n' "${ids[@]}" | cut -d: -f2 | paste -sd,)
+all_paid() { [ "$(sql "SELECT COUNT(*) FROM orders WHERE id IN ($all) AND state = 'paid'")" = 150 ]; }
+check "payment worker killed: all 150 orders end paid" wait_for 5 all_paid
+
+# 3. kill -9 the orders-listener during pays: every paid order ends paid.
+book=$(new_book 100)
+ids=()
+for i in $(seq 30); do
+	api POST /orders/new -b "$TMP/u1" -d "bookId=$book"
+	ids+=("$(jqb .data.orderId)")
+done
+old=$(child_of orders-listener)
+printf '%s\n' "${ids[@]}" | xargs -P 8 -I{} curl -s -m 10 -o /dev/null -w '%{http_code}\n' -b "$TMP/u1" -d "orderId={}" "$BASE/payment/pay-order" >"$TMP/lpays" &
+sleep 0.1
+kill -9 "$old"
+wait
+echo "# pay answers: $(sort "$TMP/lpays" | uniq -c | tr '\n' ' ')"
+check "listener killed: all 30 pays answered 200" [ "$(grep -c '^200$' "$TMP/lpays")" = 30 ]
+all=$(printf '%s\n' "${ids[@]}" | paste -sd,)
+all_paid30() { [ "$(sql "SELECT COUNT(*) FROM orders WHERE id IN ($all) AND state = 'paid'")" = 30 ]; }
+check "listener killed: it was restarted" wait_for 5 sh -c "[ -n \"\$(pgrep -P $(cat "$RUN/orders-listener.pid"))\" ]"
+check "listener killed: every paid order ends paid within 5 s" wait_for 5 all_paid30
+
+# 4. MariaDB stopped during load: quick 503s, never a hang; back by itself.
+book=$(new_book 500)
+seq 200 | xargs -P 8 -I{} sh -c 't0=$(date +%s%N); c=$(curl -s -m 10 -o /dev/null -w "%{http_code}" -b "$0/u$(( {} % 4 + 1 ))" -d "bookId=$1" "$2/orders/new"); echo "$c $(( ($(date +%s%N) - t0) / 1000000 ))"' \
+	"$TMP" "$book" "$BASE" >"$TMP/dbload" &
+sleep 0.3
+mpid=$(cat "$RUN/mysqld.pid")
+kill -TERM "$mpid"
+wait
+echo "# answers under a database stop: $(awk '{print $1}' "$TMP/dbload" | sort | uniq -c | tr '\n' ' ')"
+check "database stopped: clients got only 201 or 503" [ -z "$(awk '$1 != 201 && $1 != 503' "$TMP/dbload")" ]
+check "database stopped: some requests got 503" grep -q '^503 ' "$TMP/dbload"
+check "database stopped: every 503 came within 2 s" [ -z "$(awk '$1 == 503 && $2 > 2000' "$TMP/dbload")" ]
+while kill -0 "$mpid" 2>/dev/null; do sleep 0.1; done
+"$ROOT/scripts/stack.sh" start >/dev/null
+api POST /orders/new -b "$TMP/u2" -d "bookId=$book"
+expect "database back: orders work without restarting anything else" 201
+
+finish

@@ -1,0 +1,531 @@
+/*
+ * test_inv: the inventory daemon's wire protocol. Every method survives an
+ * encode/decode round trip with exactly its own members; the decoder refuses
+ * anything else (bad JSON, wrong types, non-positive ids, oversized ref,
+ * duplicated keys) and says why; replies parse back as the envelope the
+ * client expects. Encoded requests and replies are read back with jansson.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inv.h"
+
+#define UUID_A "0f8fad5b-d9cb-469f-a165-70867728950e"
+#define UUID_B "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+
+/* Parses a malloc'd JSON string (and frees it); fails the test when it is not an object. */
+static json_t *
+parse(char *s)
+{
+	json_error_t err;
+	json_t *root;
+
+	if (s == NULL)
+		fail_msg("no JSON (NULL)");
+	root = json_loads(s, JSON_REJECT_DUPLICATES, &err);
+	if (root == NULL)
+		fail_msg("not JSON (%s): %s", err.text, s);
+	free(s);
+	assert_true(json_is_object(root));
+	return root;
+}
+
+/* Decodes a NUL-terminated request; the detail is cleared first. */
+static int
+decode(const char *s, inv_req *q, char *detail, size_t cap)
+{
+	detail[0] = '\0';
+	return inv_req_decode(s, strlen(s), q, detail, cap);
+}
+
+/* Asserts that `s` is refused with a detail that mentions `word`. */
+static void
+refused(const char *s, const char *word)
+{
+	char detail[256];
+	inv_req q;
+
+	if (decode(s, &q, detail, sizeof detail) != -1)
+		fail_msg("accepted: %s", s);
+	if (detail[0] == '\0')
+		fail_msg("no detail for: %s", s);
+	if (word != NULL && strstr(detail, word) == NULL)
+		fail_msg("detail \"%s\" does not mention \"%s\" for: %s", detail, word, s);
+}
+
+static void
+assert_req_equal(const inv_req *a, const inv_req *b)
+{
+	assert_string_equal(a->id, b->id);
+	assert_string_equal(a->ref, b->ref);
+	assert_int_equal(a->method, b->method);
+	assert_int_equal(a->book_id, b->book_id);
+	assert_int_equal(a->user_id, b->user_id);
+	assert_int_equal(a->history_id, b->history_id);
+}
+
+/* ---- round trips ---- */
+
+static void
+test_round_trip_every_method(void **state)
+{
+	static const struct {
+		inv_method  m;
+		int64_t     book, user, history;
+		const char *members[3];  /* the method's own members, besides id/ref/method */
+	} cases[] = {
+		{ INV_SELL, 7, 10001, 0, { "bookId", "userId", NULL } },
+		{ INV_CONFIRM, 0, 0, 42, { "historyId", NULL, NULL } },
+		{ INV_RELEASE, 0, 0, INT64_MAX, { "historyId", NULL, NULL } },
+		{ INV_LIST, 0, 0, 0, { NULL, NULL, NULL } },
+		{ INV_GET, 1, 0, 0, { "bookId", NULL, NULL } },
+	};
+	static const char *const all[] = { "bookId", "userId", "historyId" };
+	size_t i, j, k, own_n;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		inv_req q, back;
+		char detail[256], *s;
+		json_t *o;
+
+		memset(&q, 0, sizeof q);
+		snprintf(q.id, sizeof q.id, "%s", UUID_A);
+		snprintf(q.ref, sizeof q.ref, "ref-%zu", i);
+		q.method = cases[i].m;
+		q.book_id = cases[i].book;
+		q.user_id = cases[i].user;
+		q.history_id = cases[i].history;
+
+		s = inv_req_encode(&q);
+		assert_non_null(s);
+		if (inv_req_decode(s, strlen(s), &back, detail, sizeof detail) != 0)
+			fail_msg("%s: own encoding refused (%s): %s", inv_method_name(q.method), detail, s);
+		assert_req_equal(&back, &q);
+
+		o = parse(s);
+		assert_string_equal(json_string_value(json_object_get(o, "method")),
+		    inv_method_name(q.method));
+		assert_string_equal(json_string_value(json_object_get(o, "id")), UUID_A);
+		assert_string_equal(json_string_value(json_object_get(o, "ref")), q.ref);
+		/* Exactly the method's members are on the wire, nothing else. */
+		for (own_n = 0; own_n < 3 && cases[i].members[own_n] != NULL; own_n++)
+			continue;
+		for (j = 0; j < sizeof all / sizeof all[0]; j++) {
+			int own = 0;
+
+			for (k = 0; k < own_n; k++)
+				own |= strcmp(cases[i].members[k], all[j]) == 0;
+			if (own != (json_object_get(o, all[j]) != NULL))
+				fail_msg("%s: member %s %s", inv_method_name(q.method), all[j],
+				    own ? "missing" : "should not be sent");
+		}
+		assert_int_equal(json_object_size(o), 3 + own_n);
+		json_decref(o);
+	}
+}
+
+/* Members that do not belong to the method are ignored, not copied. */
+static void
+test_decode_ignores_foreign_members(void **state)
+{
+	char detail[256];
+	inv_req q;
+
+	(void)state;
+	assert_int_equal(decode("{\"id\":\"" UUID_A "\",\"method\":\"List\",\"bookId\":3,"
+	    "\"historyId\":4,\"extra\":[1]}", &q, detail, sizeof detail), 0);
+	assert_int_equal(q.method, INV_LIST);
+	assert_int_equal(q.book_id, 0);
+	assert_int_equal(q.history_id, 0);
+	assert_int_equal(decode("{\"id\":\"" UUID_A "\",\"method\":\"Confirm\",\"historyId\":9,"
+	    "\"bookId\":3,\"userId\":5}", &q, detail, sizeof detail), 0);
+	assert_int_equal(q.history_id, 9);
+	assert_int_equal(q.book_id, 0);
+	assert_int_equal(q.user_id, 0);
+}
+
+static void
+test_decode_ref(void **state)
+{
+	char detail[256], buf[512], ref[INV_REF_MAX + 2];
+	inv_req q;
+
+	(void)state;
+	/* Absent ref is an empty one. */
+	assert_int_equal(decode("{\"id\":\"" UUID_A "\",\"method\":\"List\"}", &q, detail,
+	    sizeof detail), 0);
+	assert_string_equal(q.ref, "");
+	assert_string_equal(q.id, UUID_A);
+
+	/* Exactly INV_REF_MAX characters fit; one more does not. */
+	memset(ref, 'r', INV_REF_MAX);
+	ref[INV_REF_MAX] = '\0';
+	snprintf(buf, sizeof buf, "{\"id\":\"%s\",\"ref\":\"%s\",\"method\":\"List\"}", UUID_A, ref);
+	assert_int_equal(decode(buf, &q, detail, sizeof detail), 0);
+	assert_string_equal(q.ref, ref);
+	ref[INV_REF_MAX] = 'r';
+	ref[INV_REF_MAX + 1] = '\0';
+	snprintf(buf, sizeof buf, "{\"id\":\"%s\",\"ref\":\"%s\",\"method\":\"List\"}", UUID_A, ref);
+	refused(buf, "'ref'");
+
+	/* 32 two-byte characters are 64 bytes: the limit is in bytes of the buffer. */
+	snprintf(buf, sizeof buf, "{\"id\":\"%s\",\"ref\":\"%s\",\"method\":\"List\"}", UUID_A,
+	    "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
+	    "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
+	    "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9");
+	refused(buf, "'ref'"); /* 33 of them: 66 bytes */
+
+	refused("{\"id\":\"" UUID_A "\",\"ref\":5,\"method\":\"List\"}", "'ref'");
+	refused("{\"id\":\"" UUID_A "\",\"ref\":null,\"method\":\"List\"}", "'ref'");
+}
+
+/* Only len bytes are read: what follows in memory does not count. */
+static void
+test_decode_only_len_bytes(void **state)
+{
+	static const char s[] = "{\"id\":\"" UUID_A "\",\"method\":\"Get\",\"bookId\":12}garbage";
+	char detail[256];
+	inv_req q;
+
+	(void)state;
+	assert_int_equal(inv_req_decode(s, strlen(s) - strlen("garbage"), &q, detail,
+	    sizeof detail), 0);
+	assert_int_equal(q.book_id, 12);
+	assert_int_equal(inv_req_decode(s, strlen(s), &q, detail, sizeof detail), -1);
+	assert_int_equal(inv_req_decode(s, strlen(s) - strlen("garbage") - 1, &q, detail,
+	    sizeof detail), -1);
+}
+
+/* ---- refusals ---- */
+
+static void
+test_decode_malformed_json(void **state)
+{
+	static const char *const bad[] = {
+		"", " ", "{", "}", "{\"id\":}", "nope", "{\"id\":\"" UUID_A "\",}",
+		"{'id':'x'}", "{\"id\":\"" UUID_A "\" \"method\":\"List\"}",
+		"{\"id\":\"" UUID_A "\",\"method\":\"List\"} {}",
+		"{\"id\":\"" UUID_A "\",\"method\":\"Get\",\"bookId\":99999999999999999999}",
+		"{\"id\":\"" UUID_A "\",\"method\":\"List\",\"ref\":\"\\u0000\"}",
+		"{\"id\":\"" UUID_A "\",\"method\":\"List\",\"ref\":\"\xff\"}",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		refused(bad[i], "malformed JSON");
+}
+
+static void
+test_decode_not_an_object(void **state)
+{
+	static const char *const bad[] = {
+		"[]", "[{\"id\":\"" UUID_A "\",\"method\":\"List\"}]",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		refused(bad[i], NULL);
+	/* Bare scalars are not even loaded (jansson without JSON_DECODE_ANY). */
+	refused("\"" UUID_A "\"", NULL);
+	refused("1", NULL);
+	refused("null", NULL);
+}
+
+static void
+test_decode_bad_id(void **state)
+{
+	static const char *const bad[] = {
+		"{\"method\":\"List\"}",
+		"{\"id\":\"\",\"method\":\"List\"}",
+		"{\"id\":\"0f8fad5b-d9cb-469f-a165-70867728950\",\"method\":\"List\"}",   /* 35 */
+		"{\"id\":\"0f8fad5b-d9cb-469f-a165-70867728950ee\",\"method\":\"List\"}", /* 37 */
+		"{\"id\":123456789012345678,\"method\":\"List\"}",
+		"{\"id\":null,\"method\":\"List\"}",
+		"{\"id\":[\"" UUID_A "\"],\"method\":\"List\"}",
+		"{\"ID\":\"" UUID_A "\",\"method\":\"List\"}",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		refused(bad[i], "'id'");
+}
+
+static void
+test_decode_unknown_method(void **state)
+{
+	static const char *const bad[] = {
+		"{\"id\":\"" UUID_A "\"}",
+		"{\"id\":\"" UUID_A "\",\"method\":\"\"}",
+		"{\"id\":\"" UUID_A "\",\"method\":\"sell\"}",
+		"{\"id\":\"" UUID_A "\",\"method\":\"SELL\"}",
+		"{\"id\":\"" UUID_A "\",\"method\":\"Buy\"}",
+		"{\"id\":\"" UUID_A "\",\"method\":\"List \"}",
+		"{\"id\":\"" UUID_A "\",\"method\":\"Lis\"}",
+		"{\"id\":\"" UUID_A "\",\"method\":\"?\"}",
+		"{\"id\":\"" UUID_A "\",\"method\":0}",
+		"{\"id\":\"" UUID_A "\",\"method\":null}",
+		"{\"id\":\"" UUID_A "\",\"method\":[\"List\"]}",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		refused(bad[i], "'method'");
+}
+
+/* Every id member of every method: wrong JSON type, zero, negative. */
+static void
+test_decode_bad_numbers(void **state)
+{
+	static const struct {
+		const char *method, *good, *field;
+	} m[] = {
+		{ "Sell", "\"userId\":5", "bookId" },
+		{ "Sell", "\"bookId\":5", "userId" },
+		{ "Get", "\"ref\":\"r\"", "bookId" },
+		{ "Confirm", "\"ref\":\"r\"", "historyId" },
+		{ "Release", "\"ref\":\"r\"", "historyId" },
+	};
+	static const char *const values[] = {
+		NULL, "0", "-1", "-9223372036854775808", "\"1\"", "\"abc\"", "1.0", "1.5", "1e3",
+		"true", "false", "null", "[1]", "{\"n\":1}",
+	};
+	char buf[256], want[64];
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof m / sizeof m[0]; i++) {
+		snprintf(want, sizeof want, "'%s'", m[i].field);
+		for (j = 0; j < sizeof values / sizeof values[0]; j++) {
+			if (values[j] == NULL)
+				snprintf(buf, sizeof buf, "{\"id\":\"%s\",\"method\":\"%s\",%s}", UUID_A,
+				    m[i].method, m[i].good);
+			else
+				snprintf(buf, sizeof buf, "{\"id\":\"%s\",\"method\":\"%s\",%s,\"%s\":%s}",
+				    UUID_A, m[i].method, m[i].good, m[i].field, values[j]);
+			refused(buf, want);
+		}
+		/* And the same request with a good value passes: the refusals were about it. */
+		snprintf(buf, sizeof buf, "{\"id\":\"%s\",\"method\":\"%s\",%s,\"%s\":1}", UUID_A,
+		    m[i].method, m[i].good, m[i].field);
+		{
+			char detail[256];
+			inv_req q;
+
+			if (decode(buf, &q, detail, sizeof detail) != 0)
+				fail_msg("refused (%s): %s", detail, buf);
+		}
+	}
+}
+
+static void
+test_decode_duplicate_keys(void **state)
+{
+	static const char *const bad[] = {
+		"{\"id\":\"" UUID_A "\",\"id\":\"" UUID_B "\",\"method\":\"List\"}",
+		"{\"id\":\"" UUID_A "\",\"id\":\"" UUID_A "\",\"method\":\"List\"}",
+		"{\"id\":\"" UUID_A "\",\"method\":\"List\",\"method\":\"Get\",\"bookId\":1}",
+		"{\"id\":\"" UUID_A "\",\"method\":\"Get\",\"bookId\":1,\"bookId\":2}",
+		"{\"id\":\"" UUID_A "\",\"method\":\"Sell\",\"bookId\":1,\"userId\":2,\"userId\":2}",
+		"{\"id\":\"" UUID_A "\",\"ref\":\"a\",\"ref\":\"b\",\"method\":\"List\"}",
+		"{\"id\":\"" UUID_A "\",\"method\":\"List\",\"x\":{\"y\":1,\"y\":2}}",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		refused(bad[i], "duplicate");
+}
+
+/* ---- replies ---- */
+
+static void
+test_reply_ok(void **state)
+{
+	json_t *o;
+
+	(void)state;
+	o = parse(inv_reply_ok(NULL));
+	assert_true(json_is_true(json_object_get(o, "ok")));
+	assert_int_equal(json_object_size(o), 1);
+	json_decref(o);
+
+	o = parse(inv_reply_ok(json_pack("{s:I, s:s}", "historyId", (json_int_t)77, "note", "x")));
+	assert_true(json_is_true(json_object_get(o, "ok")));
+	assert_int_equal(json_integer_value(json_object_get(o, "historyId")), 77);
+	assert_string_equal(json_string_value(json_object_get(o, "note")), "x");
+	assert_int_equal(json_object_size(o), 3);
+	json_decref(o);
+
+	/* A member called "ok" in the data cannot turn the reply into a failure. */
+	o = parse(inv_reply_ok(json_pack("{s:b}", "ok", 0)));
+	assert_true(json_is_true(json_object_get(o, "ok")));
+	json_decref(o);
+}
+
+static void
+test_reply_err(void **state)
+{
+	json_t *o;
+
+	(void)state;
+	o = parse(inv_reply_err(E_OUT_OF_STOCK, "book 7 has no stock left"));
+	assert_true(json_is_false(json_object_get(o, "ok")));
+	assert_string_equal(json_string_value(json_object_get(o, "code")), "OUT_OF_STOCK");
+	assert_string_equal(json_string_value(json_object_get(o, "detail")),
+	    "book 7 has no stock left");
+	assert_int_equal(json_object_size(o), 3);
+	json_decref(o);
+
+	o = parse(inv_reply_err(E_NOT_FOUND, NULL));
+	assert_true(json_is_false(json_object_get(o, "ok")));
+	assert_string_equal(json_string_value(json_object_get(o, "code")), "NOT_FOUND");
+	assert_string_equal(json_string_value(json_object_get(o, "detail")), "");
+	json_decref(o);
+
+	/* Quotes and control characters in the detail are escaped, not injected. */
+	o = parse(inv_reply_err(E_INVALID_ARGUMENT, "\"},\"ok\":true,\"x\":{\"\n"));
+	assert_true(json_is_false(json_object_get(o, "ok")));
+	assert_string_equal(json_string_value(json_object_get(o, "detail")),
+	    "\"},\"ok\":true,\"x\":{\"\n");
+	json_decref(o);
+}
+
+/* Every code the daemon can answer with comes back as the client parses it. */
+static void
+test_reply_err_every_code(void **state)
+{
+	int e;
+
+	(void)state;
+	for (e = E_INVALID_ARGUMENT; e < E_COUNT; e++) {
+		json_t *o = parse(inv_reply_err((mb_err)e, "d"));
+
+		assert_string_equal(json_string_value(json_object_get(o, "code")),
+		    resp_code_name((mb_err)e));
+		assert_int_equal(resp_code_parse(json_string_value(json_object_get(o, "code"))), e);
+		json_decref(o);
+	}
+}
+
+/* What the decoder says about a bad request becomes a reply the client can read. */
+static void
+test_reply_err_carries_decode_detail(void **state)
+{
+	static const char *const bad[] = {
+		"{", "[]", "{\"id\":1}", "{\"id\":\"" UUID_A "\",\"method\":\"x\"}",
+		"{\"id\":\"" UUID_A "\",\"method\":\"Get\",\"bookId\":0}",
+		"{\"id\": \xc3\xa9\xc3\xa9\xc3\xa9}", "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char detail[256];
+		inv_req q;
+		json_t *o;
+
+		assert_int_equal(decode(bad[i], &q, detail, sizeof detail), -1);
+		o = parse(inv_reply_err(E_INVALID_ARGUMENT, detail));
+		assert_string_equal(json_string_value(json_object_get(o, "detail")), detail);
+		json_decref(o);
+	}
+}
+
+/* ---- ids and names ---- */
+
+static void
+test_new_id(void **state)
+{
+	enum { N = 64 };
+	char ids[N][INV_ID_LEN + 1];
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < N; i++) {
+		memset(ids[i], 'X', sizeof ids[i]);
+		inv_new_id(ids[i]);
+		assert_int_equal(strlen(ids[i]), INV_ID_LEN);
+		for (j = 0; j < INV_ID_LEN; j++) {
+			char c = ids[i][j];
+
+			if (j == 8 || j == 13 || j == 18 || j == 23) {
+				if (c != '-')
+					fail_msg("\"%s\": no '-' at %zu", ids[i], j);
+			} else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+				fail_msg("\"%s\": '%c' at %zu is not lowercase hex", ids[i], c, j);
+			}
+		}
+		/* A random (version 4, RFC 4122 variant) uuid. */
+		assert_int_equal(ids[i][14], '4');
+		assert_non_null(strchr("89ab", ids[i][19]));
+		for (j = 0; j < i; j++)
+			if (strcmp(ids[i], ids[j]) == 0)
+				fail_msg("the same id twice: %s", ids[i]);
+	}
+}
+
+/* A fresh id is what the decoder accepts as an id. */
+static void
+test_new_id_decodes(void **state)
+{
+	char id[INV_ID_LEN + 1], buf[128], detail[256];
+	inv_req q;
+
+	(void)state;
+	inv_new_id(id);
+	snprintf(buf, sizeof buf, "{\"id\":\"%s\",\"method\":\"List\"}", id);
+	assert_int_equal(decode(buf, &q, detail, sizeof detail), 0);
+	assert_string_equal(q.id, id);
+}
+
+static void
+test_method_names(void **state)
+{
+	(void)state;
+	assert_string_equal(inv_method_name(INV_SELL), "Sell");
+	assert_string_equal(inv_method_name(INV_CONFIRM), "Confirm");
+	assert_string_equal(inv_method_name(INV_RELEASE), "Release");
+	assert_string_equal(inv_method_name(INV_LIST), "List");
+	assert_string_equal(inv_method_name(INV_GET), "Get");
+	assert_string_equal(inv_method_name((inv_method)(INV_GET + 1)), "?");
+	assert_string_equal(inv_method_name((inv_method)-1), "?");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip_every_method),
+		cmocka_unit_test(test_decode_ignores_foreign_members),
+		cmocka_unit_test(test_decode_ref),
+		cmocka_unit_test(test_decode_only_len_bytes),
+		cmocka_unit_test(test_decode_malformed_json),
+		cmocka_unit_test(test_decode_not_an_object),
+		cmocka_unit_test(test_decode_bad_id),
+		cmocka_unit_test(test_decode_unknown_method),
+		cmocka_unit_test(test_decode_bad_numbers),
+		cmocka_unit_test(test_decode_duplicate_keys),
+		cmocka_unit_test(test_reply_ok),
+		cmocka_unit_test(test_reply_err),
+		cmocka_unit_test(test_reply_err_every_code),
+		cmocka_unit_test(test_reply_err_carries_decode_detail),
+		cmocka_unit_test(test_new_id),
+		cmocka_unit_test(test_new_id_decodes),
+		cmocka_unit_test(test_method_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
