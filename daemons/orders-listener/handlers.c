@@ -5,9 +5,9 @@
  */
 #include "listener.h"
 #include "log.h"
+#include "order.h"
 
 #include <stdio.h>
-#include <string.h>
 
 #define LISTENER_BATCH 200
 
@@ -89,18 +89,15 @@ listener_catch_up(db *d, inv_client *inv)
 static int
 listener_expire_one(db *d, inv_client *inv, int64_t id)
 {
-	int64_t hid, pay_id, n;
-	char state[16];
-	int rc, no_payment;
+	order_lock lk;
+	int64_t n;
+	int rc;
 
-	if ((rc = db_begin(d)) != DB_OK)
-		return rc;
-	rc = db_row(d, "SELECT o.state, o.history_id, p.id FROM orders o LEFT JOIN payments p "
-	    "ON p.order_id = o.id WHERE o.id = ? FOR UPDATE", "i", "sin", id, state, sizeof state,
-	    &hid, &pay_id, &no_payment);
-	if (rc != DB_OK || !no_payment || strcmp(state, "unpaid") != 0) {
-		db_rollback(d);
+	if ((rc = order_lock_begin(d, id, 0, &lk)) != DB_OK)
 		return rc < 0 ? rc : 0;
+	if (!order_lock_open(&lk)) {
+		db_rollback(d);
+		return 0;
 	}
 	n = db_exec(d, "UPDATE orders SET state = 'expired' WHERE id = ?", "i", id);
 	if (n < 0 || (n = db_commit(d)) < 0) {
@@ -109,7 +106,7 @@ listener_expire_one(db *d, inv_client *inv, int64_t id)
 	}
 	log_msg("info", "expiry", "order %lld expired", (long long)id);
 	/* If this fails the inventory sweep releases it: the order is closed. */
-	(void)listener_inv(inv, INV_RELEASE, hid, "expiry");
+	(void)listener_inv(inv, INV_RELEASE, lk.history_id, "expiry");
 	return 1;
 }
 

@@ -7,6 +7,7 @@
  */
 #include "auth.h"
 #include "inv.h"
+#include "order.h"
 #include "orders.h"
 
 #include <stdio.h>
@@ -248,35 +249,25 @@ orders_get(app_req *r)
 void
 orders_cancel(app_req *r)
 {
-	int64_t id, hid, pay_id, n;
-	char state[16];
+	order_lock lk;
 	auth_user u;
-	int rc, paid;
+	int64_t id, n;
+	int rc;
 	db *d = app_db();
 
 	if (auth_require(r, &u) != 0 || app_param_id(r, "orderId", &id) != 0)
 		return;
-	if ((rc = db_begin(d)) != DB_OK) {
-		app_fail_db(r, rc);
-		return;
-	}
-	/* The row lock orders us against a concurrent pay (which takes it too). */
-	rc = db_row(d, "SELECT o.state, o.history_id, p.id FROM orders o LEFT JOIN payments p "
-	    "ON p.order_id = o.id WHERE o.id = ? AND o.user_id = ? FOR UPDATE", "ii", "sin",
-	    id, u.id, state, sizeof state, &hid, &pay_id, &paid);
-	paid = !paid; /* 'n' reports is-null: a payment row exists when it is not */
-	if (rc != DB_OK) {
-		db_rollback(d);
+	if ((rc = order_lock_begin(d, id, u.id, &lk)) != DB_OK) {
 		if (rc == DB_NONE)
 			app_fail(r, E_NOT_FOUND, "no such order");
 		else
 			app_fail_db(r, rc);
 		return;
 	}
-	if (paid || strcmp(state, "unpaid") != 0) {
+	if (!order_lock_open(&lk)) {
 		db_rollback(d);
 		app_fail(r, E_ORDER_CLOSED, "order is %s; it cannot be cancelled",
-		    paid ? "paid" : state);
+		    lk.payment_id ? "paid" : lk.state);
 		return;
 	}
 	n = db_exec(d, "UPDATE orders SET state = 'cancelled' WHERE id = ?", "i", id);
@@ -285,7 +276,7 @@ orders_cancel(app_req *r)
 		app_fail_db(r, (int)n);
 		return;
 	}
-	orders_release(r, hid);
+	orders_release(r, lk.history_id);
 	order_answer(r, 200, id, u.id);
 }
 

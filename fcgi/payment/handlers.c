@@ -11,10 +11,10 @@
 #include "bus.h"
 #include "inv.h"
 #include "log.h"
+#include "order.h"
 #include "payment.h"
 
 #include <stdio.h>
-#include <string.h>
 
 static int bus = -1;
 
@@ -35,42 +35,32 @@ payment_already(app_req *r, int64_t order_id, int64_t pay_id)
 void
 payment_pay(app_req *r)
 {
-	int64_t order_id, price, pay_id, n;
-	char state[16];
 	bus_event ev = { .state = BUS_STATE_PAID };
+	int64_t order_id, pay_id, n;
+	order_lock lk;
 	auth_user u;
 	db *d = app_db();
-	int rc, no_payment;
+	int rc;
 
 	if (auth_require(r, &u) != 0 || app_param_id(r, "orderId", &order_id) != 0)
 		return;
-	if ((rc = db_begin(d)) != DB_OK) {
-		app_fail_db(r, rc);
-		return;
-	}
-	rc = db_row(d, "SELECT o.state, o.unit_price, p.id FROM orders o LEFT JOIN payments p "
-	    "ON p.order_id = o.id WHERE o.id = ? AND o.user_id = ? FOR UPDATE", "ii", "sin",
-	    order_id, u.id, state, sizeof state, &price, &pay_id, &no_payment);
-	if (rc != DB_OK) {
-		db_rollback(d);
+	if ((rc = order_lock_begin(d, order_id, u.id, &lk)) != DB_OK) {
 		if (rc == DB_NONE)
 			app_fail(r, E_NOT_FOUND, "no such order");
 		else
 			app_fail_db(r, rc);
 		return;
 	}
-	if (!no_payment) {
+	if (!order_lock_open(&lk)) {
 		db_rollback(d);
-		payment_already(r, order_id, pay_id);
-		return;
-	}
-	if (strcmp(state, "unpaid") != 0) {
-		db_rollback(d);
-		app_fail(r, E_ORDER_CLOSED, "order is %s; it cannot be paid", state);
+		if (lk.payment_id)
+			payment_already(r, order_id, lk.payment_id);
+		else
+			app_fail(r, E_ORDER_CLOSED, "order is %s; it cannot be paid", lk.state);
 		return;
 	}
 	n = db_exec(d, "INSERT INTO payments (order_id, user_id, amount, created_at) "
-	    "VALUES (?, ?, ?, UTC_TIMESTAMP(3))", "iii", order_id, u.id, price);
+	    "VALUES (?, ?, ?, UTC_TIMESTAMP(3))", "iii", order_id, u.id, lk.unit_price);
 	if (n < 0)
 		goto fail;
 	pay_id = db_insert_id(d);
@@ -86,7 +76,7 @@ payment_pay(app_req *r)
 		log_msg("warn", r->ref, "payment.done for order %lld not published; the listener "
 		    "will find it in the database", (long long)order_id);
 	app_ok(r, 200, json_pack("{s:I, s:I, s:I, s:s}", "orderId", (json_int_t)order_id,
-	    "paymentId", (json_int_t)pay_id, "amount", (json_int_t)price, "state", "paid"));
+	    "paymentId", (json_int_t)pay_id, "amount", (json_int_t)lk.unit_price, "state", "paid"));
 	return;
 fail:
 	db_rollback(d);
