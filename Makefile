@@ -31,7 +31,7 @@ PROGS     := $(foreach p,$(PROG_DIRS),$(if $(wildcard $(word 2,$(subst :, ,$(p))
 UNIT_SRC  := $(wildcard t/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/%)
 
-.PHONY: all deps run stop check unit e2e bench fuzz clean
+.PHONY: all deps run stop check bench fuzz clean
 all: $(PROGS) $(UNIT_BIN)
 
 $(BUILD)/%.o: %.c
@@ -53,7 +53,7 @@ $(BUILD)/t/%: $(BUILD)/t/unit/%.o $(LIB)
 
 # Installs what is missing (as root, with apt-get), then builds.
 deps:
-	@scripts/deps.sh $(if $(filter check bench,$(MAKECMDGOALS)),check)
+	@scripts/deps.sh $(if $(filter check bench fuzz,$(MAKECMDGOALS)),check)
 
 run: deps
 	@$(MAKE) --no-print-directory all
@@ -69,6 +69,10 @@ check: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/bench.sh
+
+# libFuzzer harnesses of t/fuzz/, each run for FUZZ_SECONDS (default 60).
+fuzz: deps
+	@scripts/fuzz.sh
 
 clean:
 	rm -rf $(BUILD)

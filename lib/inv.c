@@ -149,8 +149,9 @@ inv_reply_ok(json_t *data)
 char *
 inv_reply_err(mb_err code, const char *detail)
 {
+	char clean[512];
 	json_t *o = json_pack("{s:b, s:s, s:s}", "ok", 0, "code", resp_code_name(code),
-	    "detail", detail ? detail : "");
+	    "detail", resp_utf8(detail, clean, sizeof clean));
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 	json_decref(o);

@@ -76,7 +76,7 @@ resp_status_line(int status)
  * sequence with '?': details quote client input (a field name, a path), and
  * JSON strings must be UTF-8, so jansson would refuse the whole envelope.
  */
-static const char *
+const char *
 resp_utf8(const char *s, char *out, size_t cap)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");

@@ -37,6 +37,12 @@ mb_err      resp_code_parse(const char *name);
 const char *resp_status_line(int status);
 
 /*
+ * Copies s into out (cap >= 6), replacing each byte that is not part of
+ * valid UTF-8 with '?', so text that quotes client input can go into JSON.
+ */
+const char *resp_utf8(const char *s, char *out, size_t cap);
+
+/*
  * The envelopes. They return a malloc'd NUL-terminated string, or NULL when
  * out of memory. resp_ok takes ownership of `data` (NULL means {}); resp_err's
  * `extra`, when not NULL, becomes the envelope's "data" (ALREADY_PAID

@@ -165,7 +165,7 @@ session_decode(const char *value, int64_t now, int64_t max_age, session *out)
 	if (session_num(&p, '|', &out->uid) != 0 || session_num(&p, '|', &out->iat) != 0 ||
 	    session_num(&p, '\0', &out->exp) != 0)
 		return SESSION_BAD;
-	if (now >= out->exp || now >= out->iat + max_age || out->iat > now + 300)
+	if (now >= out->exp || now - out->iat >= max_age || out->iat > now + 300)
 		return SESSION_EXPIRED;
 	return SESSION_OK;
 }

@@ -89,6 +89,16 @@ e2e_tests() {
 unit_tests "$BUILD"
 e2e_tests "$BUILD"
 
+# Every libFuzzer harness for CHECK_FUZZ_SECONDS (20) each.
+echo "== fuzzing (t/fuzz, ${CHECK_FUZZ_SECONDS:-20} s a target)"
+FUZZ_SECONDS=${CHECK_FUZZ_SECONDS:-20} scripts/fuzz.sh >"$OUT/fuzz.log" 2>&1
+grep -E '^(not )?ok - ' "$OUT/fuzz.log" | sed 's/^/  /'
+count "$OUT/fuzz.log"
+if ! grep -qE '^(not )?ok - ' "$OUT/fuzz.log"; then
+	echo "  not ok - the fuzzers did not run"; failed=$((failed + 1))
+	tail -20 "$OUT/fuzz.log" | sed 's/^/    /'
+fi
+
 if [ "${CHECK_SANITIZERS:-1}" = 1 ]; then
 	# The same tests on an AddressSanitizer + UndefinedBehaviorSanitizer build.
 	echo "== building with -fsanitize=address,undefined into build-asan"

@@ -444,6 +444,27 @@ test_reply_err_carries_decode_detail(void **state)
 	}
 }
 
+/*
+ * Found by fuzz_inv: jansson's error text for a bad escape keeps one byte of
+ * the following multi-byte character, so the detail is not UTF-8. The reply
+ * must still be an INVALID_ARGUMENT error, with that byte replaced.
+ */
+static void
+test_reply_err_detail_not_utf8(void **state)
+{
+	static const char bad[] = "{\"ref\":\"\\u0\xd0\x9a\"}";
+	char detail[256];
+	inv_req q;
+	json_t *o;
+
+	(void)state;
+	assert_int_equal(decode(bad, &q, detail, sizeof detail), -1);
+	o = parse(inv_reply_err(E_INVALID_ARGUMENT, detail));
+	assert_string_equal(json_string_value(json_object_get(o, "code")), "INVALID_ARGUMENT");
+	assert_non_null(strchr(json_string_value(json_object_get(o, "detail")), '?'));
+	json_decref(o);
+}
+
 /* ---- ids and names ---- */
 
 static void
@@ -522,6 +543,7 @@ main(void)
 		cmocka_unit_test(test_reply_err),
 		cmocka_unit_test(test_reply_err_every_code),
 		cmocka_unit_test(test_reply_err_carries_decode_detail),
+		cmocka_unit_test(test_reply_err_detail_not_utf8),
 		cmocka_unit_test(test_new_id),
 		cmocka_unit_test(test_new_id_decodes),
 		cmocka_unit_test(test_method_names),

@@ -449,11 +449,31 @@ test_signed_malformed_payload(void **state)
 #undef T
 }
 
+/*
+ * Found by fuzz_session: a signed cookie whose issue time is near INT64_MAX
+ * made the absolute-expiry sum overflow (undefined behaviour). It must be
+ * refused as expired without any arithmetic overflow (UBSan checks this in
+ * the sanitizer run).
+ */
+static void
+test_issued_at_near_int64_max(void **state)
+{
+	session s = { .uid = 1, .iat = INT64_MAX - 10, .exp = INT64_MAX }, out;
+	char cookie[SESSION_MAX_VALUE + 1];
+
+	(void)state;
+	memset(s.sid, 'a', SESSION_ID_HEX);
+	s.sid[SESSION_ID_HEX] = '\0';
+	assert_true(session_encode(&s, cookie, sizeof cookie) > 0);
+	assert_int_equal(session_decode(cookie, NOW, MAX_AGE, &out), SESSION_EXPIRED);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_round_trip, setup_key_a),
+		cmocka_unit_test_setup(test_issued_at_near_int64_max, setup_key_a),
 		cmocka_unit_test_setup(test_round_trip_extreme_values, setup_key_a),
 		cmocka_unit_test_setup(test_new_ids_differ, setup_key_a),
 		cmocka_unit_test_setup(test_encode_cap, setup_key_a),
