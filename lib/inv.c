@@ -51,6 +51,16 @@ inv_req_encode(const inv_req *q)
 		json_object_set_new(o, "bookId", json_integer(q->book_id));
 		break;
 	case INV_CONFIRM:
+		if (q->nhistory > 0) {
+			json_t *ids = json_array();
+			int i;
+
+			for (i = 0; i < q->nhistory; i++)
+				json_array_append_new(ids, json_integer(q->history_ids[i]));
+			json_object_set_new(o, "historyIds", ids);
+			break;
+		}
+		/* FALLTHROUGH */
 	case INV_RELEASE:
 		json_object_set_new(o, "historyId", json_integer(q->history_id));
 		break;
@@ -73,6 +83,28 @@ inv_member_id(json_t *o, const char *name, int64_t *out, char *detail, size_t ca
 		return -1;
 	}
 	*out = (int64_t)json_integer_value(v);
+	return 0;
+}
+
+/* "historyIds": 1 to INV_MAX_BATCH positive integers. */
+static int
+inv_member_ids(json_t *o, const char *name, inv_req *q, char *detail, size_t cap)
+{
+	json_t *a = json_object_get(o, name), *v;
+	size_t i;
+
+	if (!json_is_array(a) || json_array_size(a) < 1 || json_array_size(a) > INV_MAX_BATCH) {
+		snprintf(detail, cap, "'%s' must be an array of 1 to %d ids", name, INV_MAX_BATCH);
+		return -1;
+	}
+	json_array_foreach(a, i, v) {
+		if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+			snprintf(detail, cap, "'%s' must hold positive integers", name);
+			return -1;
+		}
+		q->history_ids[i] = (int64_t)json_integer_value(v);
+	}
+	q->nhistory = (int)json_array_size(a);
 	return 0;
 }
 
@@ -121,6 +153,12 @@ inv_req_decode(const char *buf, size_t len, inv_req *q, char *detail, size_t cap
 			goto out;
 		break;
 	case INV_CONFIRM:
+		if (json_object_get(o, "historyIds") != NULL) {
+			if (inv_member_ids(o, "historyIds", q, detail, cap) != 0)
+				goto out;
+			break;
+		}
+		/* FALLTHROUGH */
 	case INV_RELEASE:
 		if (inv_member_id(o, "historyId", &q->history_id, detail, cap) != 0)
 			goto out;

@@ -15,8 +15,9 @@
 
 #include "resp.h"
 
-#define INV_ID_LEN  36
-#define INV_REF_MAX 64
+#define INV_ID_LEN    36
+#define INV_REF_MAX   64
+#define INV_MAX_BATCH 256  /* ids in one batched Confirm */
 
 typedef enum inv_method {
 	INV_SELL, INV_CONFIRM, INV_RELEASE, INV_LIST, INV_GET
@@ -29,6 +30,12 @@ typedef struct inv_req {
 	int64_t    book_id;     /* Sell, Get */
 	int64_t    user_id;     /* Sell */
 	int64_t    history_id;  /* Confirm, Release */
+	/*
+	 * Confirm may instead carry "historyIds": [...] (1 to INV_MAX_BATCH), so
+	 * the orders-listener confirms a batch of payments in one transaction.
+	 */
+	int64_t    history_ids[INV_MAX_BATCH];
+	int        nhistory;    /* > 0 for a batched Confirm */
 } inv_req;
 
 const char *inv_method_name(inv_method m);

@@ -35,6 +35,11 @@ inv_sold(int64_t hid, int64_t price)
 	    "unitPrice", (json_int_t)price));
 }
 
+/*
+ * Four round trips: BEGIN; the history row (which also proves the book
+ * exists and brings its price back); the conditional decrement; COMMIT. The
+ * hot book row is locked only from the decrement to the commit.
+ */
 static char *
 inv_sell_once(db *d, const inv_req *q, int *retry)
 {
@@ -44,51 +49,35 @@ inv_sell_once(db *d, const inv_req *q, int *retry)
 	*retry = 0;
 	if ((rc = db_begin(d)) != DB_OK)
 		return inv_db_err(rc);
-	n = db_exec(d, "UPDATE books SET stock = stock - 1 WHERE id = ? AND stock > 0", "i",
-	    q->book_id);
-	if (n < 0)
-		goto fail;
-	if (n == 0) {
-		db_rollback(d);
-		/* A re-sent Sell whose first copy took the last book is still a success. */
-		if ((rc = inv_find_sale(d, q->id, &hid, &price)) == DB_OK)
-			return inv_sold(hid, price);
-		if (rc < 0)
-			return inv_db_err(rc);
-		rc = db_row(d, "SELECT id FROM books WHERE id = ?", "i", "i", q->book_id, &hid);
-		if (rc < 0)
-			return inv_db_err(rc);
-		if (rc == DB_NONE)
-			return inv_reply_err(E_NOT_FOUND, "no such book");
-		return inv_reply_err(E_OUT_OF_STOCK, "this book has no stock left");
-	}
-	if ((rc = db_row(d, "SELECT unit_price FROM books WHERE id = ?", "i", "i", q->book_id,
-	    &price)) != DB_OK) {
-		n = rc == DB_NONE ? DB_EINTERNAL : rc;
-		goto fail;
-	}
-	n = db_exec(d, "INSERT INTO inventory_history (book_id, user_id, state, req_id, created_at, "
-	    "updated_at) VALUES (?, ?, 1, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))", "iis",
-	    q->book_id, q->user_id, q->id);
-	if (n == DB_EDUP) {
-		/* the same request, re-sent while its first copy was committing */
+	rc = db_row(d, "INSERT INTO inventory_history (book_id, user_id, state, req_id, created_at, "
+	    "updated_at) SELECT id, ?, 1, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3) FROM books "
+	    "WHERE id = ? RETURNING id, (SELECT unit_price FROM books b "
+	    "WHERE b.id = inventory_history.book_id)", "isi", "ii", q->user_id, q->id, q->book_id,
+	    &hid, &price);
+	if (rc == DB_EDUP) {
+		/* the same request, re-sent: its first copy made the reservation */
 		db_rollback(d);
 		if ((rc = inv_find_sale(d, q->id, &hid, &price)) == DB_OK)
 			return inv_sold(hid, price);
 		return inv_db_err(rc == DB_NONE ? DB_EINTERNAL : rc);
 	}
-	if (n < 0)
-		goto fail;
-	hid = db_insert_id(d);
-	if ((rc = db_commit(d)) != DB_OK) {
-		n = rc;
-		goto fail;
+	if (rc != DB_OK) {
+		db_rollback(d);
+		*retry = rc == DB_ECONFLICT;
+		return rc == DB_NONE ? inv_reply_err(E_NOT_FOUND, "no such book") : inv_db_err(rc);
+	}
+	n = db_exec(d, "UPDATE books SET stock = stock - 1 WHERE id = ? AND stock > 0", "i",
+	    q->book_id);
+	if (n == 0) {
+		db_rollback(d);
+		return inv_reply_err(E_OUT_OF_STOCK, "this book has no stock left");
+	}
+	if (n < 0 || (n = db_commit(d)) < 0) {
+		db_rollback(d);
+		*retry = n == DB_ECONFLICT;
+		return inv_db_err((int)n);
 	}
 	return inv_sold(hid, price);
-fail:
-	db_rollback(d);
-	*retry = (n == DB_ECONFLICT);
-	return inv_db_err((int)n);
 }
 
 static char *
@@ -125,6 +114,45 @@ inv_confirm(db *d, const inv_req *q)
 	if (state == 2)
 		return inv_reply_ok(json_pack("{s:b}", "changed", 0));
 	return inv_reply_err(E_ORDER_CLOSED, "reservation was released; it cannot be sold");
+}
+
+/*
+ * Confirm of many reservations at once (the orders-listener's batches): one
+ * statement, one commit. The reply lists the ids that are not sold after it
+ * ("notSold": released or unknown), which the caller must not mark paid.
+ */
+static char *
+inv_confirm_many(db *d, const inv_req *q)
+{
+	char ids[INV_MAX_BATCH * 21 + 3];
+	json_t *not_sold;
+	int64_t n, id;
+	size_t len = 0;
+	int i, rc;
+
+	ids[len++] = '[';
+	for (i = 0; i < q->nhistory; i++)
+		len += (size_t)snprintf(ids + len, sizeof ids - len, "%s%lld", i ? "," : "",
+		    (long long)q->history_ids[i]);
+	snprintf(ids + len, sizeof ids - len, "]");
+	n = db_exec(d, "UPDATE inventory_history h JOIN JSON_TABLE(?, '$[*]' COLUMNS "
+	    "(id BIGINT PATH '$')) j ON j.id = h.id SET h.state = 2, "
+	    "h.updated_at = UTC_TIMESTAMP(3) WHERE h.state = 1", "s", ids);
+	if (n < 0)
+		return inv_db_err((int)n);
+	if ((rc = db_select(d, "SELECT j.id FROM JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) j "
+	    "LEFT JOIN inventory_history h ON h.id = j.id WHERE h.id IS NULL OR h.state <> 2",
+	    "s", ids)) < 0)
+		return inv_db_err(rc);
+	not_sold = json_array();
+	while ((rc = db_next(d, "i", &id)) == DB_OK)
+		json_array_append_new(not_sold, json_integer(id));
+	db_done(d);
+	if (rc < 0) {
+		json_decref(not_sold);
+		return inv_db_err(rc);
+	}
+	return inv_reply_ok(json_pack("{s:I, s:o}", "changed", (json_int_t)n, "notSold", not_sold));
 }
 
 /* Release: state 1 -> 3 and the copy back in stock, in one transaction. */
@@ -236,7 +264,7 @@ inventory_handle(db *d, const inv_req *q)
 {
 	switch (q->method) {
 	case INV_SELL:    return inv_sell(d, q);
-	case INV_CONFIRM: return inv_confirm(d, q);
+	case INV_CONFIRM: return q->nhistory > 0 ? inv_confirm_many(d, q) : inv_confirm(d, q);
 	case INV_RELEASE: return inv_release(d, q->history_id, 0);
 	case INV_LIST:    return inv_list(d);
 	case INV_GET:     return inv_get(d, q);
@@ -244,33 +272,49 @@ inventory_handle(db *d, const inv_req *q)
 	return inv_reply_err(E_INVALID_ARGUMENT, "unknown method");
 }
 
+/* Collects up to `cap` ids from a one-column query; returns how many, or < 0. */
+static int
+inv_ids(db *d, const char *sql, int64_t arg, int64_t *ids, int cap)
+{
+	int n = 0, rc;
+
+	if ((rc = db_select(d, sql, "i", arg)) < 0)
+		return rc;
+	while (n < cap && (rc = db_next(d, "i", &ids[n])) == DB_OK)
+		n++;
+	db_done(d);
+	return rc < 0 ? rc : n;
+}
+
 int
 inventory_sweep(db *d, int64_t grace_s)
 {
-	int64_t ids[100], id;
-	int n = 0, i, rc;
+	int64_t ids[200];
+	int n, m, i;
 
 	/*
 	 * Reservations nobody will pay for: those whose order was cancelled or
 	 * expired (the release after it failed), and those with no order at all
 	 * after the grace period (the orders service died between Sell and its
-	 * INSERT, or gave up on a Sell that was applied late).
+	 * INSERT, or gave up on a Sell that was applied late). Two queries on the
+	 * (state, created_at) index: the first reads the live reservations
+	 * (bounded by ORDER_TTL), the second only those older than the grace.
 	 */
-	rc = db_select(d, "SELECT h.id FROM inventory_history h LEFT JOIN orders o "
-	    "ON o.history_id = h.id WHERE h.state = 1 AND (o.state IN ('cancelled', 'expired') OR "
-	    "(o.id IS NULL AND h.created_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND)) LIMIT 100",
-	    "i", grace_s);
-	if (rc < 0)
-		return rc;
-	while (n < 100 && db_next(d, "i", &id) == DB_OK)
-		ids[n++] = id;
-	db_done(d);
-	for (i = 0; i < n; i++) {
+	n = inv_ids(d, "SELECT h.id FROM inventory_history h JOIN orders o ON o.history_id = h.id "
+	    "WHERE h.state = ? AND o.state IN ('cancelled', 'expired') LIMIT 100", 1, ids, 100);
+	if (n < 0)
+		return n;
+	m = inv_ids(d, "SELECT h.id FROM inventory_history h LEFT JOIN orders o "
+	    "ON o.history_id = h.id WHERE h.state = 1 AND h.created_at < UTC_TIMESTAMP(3) - "
+	    "INTERVAL ? SECOND AND o.id IS NULL LIMIT 100", grace_s, ids + n, 100);
+	if (m < 0)
+		return m;
+	for (i = 0; i < n + m; i++) {
 		char *reply = inv_release(d, ids[i], 1);
 
 		log_msg("info", "sweep", "released reservation %lld: %s", (long long)ids[i],
 		    reply ? reply : "(no memory)");
 		free(reply);
 	}
-	return n;
+	return n + m;
 }

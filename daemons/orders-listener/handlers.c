@@ -30,59 +30,95 @@ listener_inv(inv_client *inv, inv_method m, int64_t hid, const char *ref)
 	return 0;
 }
 
-int
-listener_apply(db *d, inv_client *inv, const char *event_id, const char *ref)
+/*
+ * One batch of recorded, unapplied payment.done events: their reservations
+ * are confirmed (sold) in one call, then their orders are marked paid and
+ * the events applied in one transaction. Returns how many were applied, or
+ * < 0 when the batch must be tried again later.
+ */
+static int
+listener_apply_batch(db *d, inv_client *inv)
 {
-	int64_t order_id, hid, n;
-	int rc;
-	char eref[80];
+	inv_req q = { .method = INV_CONFIRM };
+	int64_t order_ids[INV_MAX_BATCH], order_id, hid, n;
+	char ids[INV_MAX_BATCH * 21 + 3], detail[200], refs[INV_MAX_BATCH][80];
+	int paid[INV_MAX_BATCH];
+	json_t *reply, *not_sold, *v;
+	size_t len = 0, k;
+	mb_err err;
+	int count = 0, i, rc, skipped;
 
-	db_ref(d, ref);
-	rc = db_row(d, "SELECT e.order_id, o.history_id, e.ref FROM payment_events e "
-	    "JOIN orders o ON o.id = e.order_id WHERE e.id = ? AND e.applied_at IS NULL", "s", "iis",
-	    event_id, &order_id, &hid, eref, sizeof eref);
-	if (rc != DB_OK)
-		return rc == DB_NONE ? 0 : rc;
-	/* The copy is sold first: an order is never paid while its copy is only reserved. */
-	if (listener_inv(inv, INV_CONFIRM, hid, eref) != 0)
+	rc = db_select(d, "SELECT e.order_id, o.history_id, e.ref FROM payment_events e JOIN orders o "
+	    "ON o.id = e.order_id WHERE e.applied_at IS NULL ORDER BY e.sent_time LIMIT 256", "");
+	if (rc < 0)
+		return rc;
+	while (count < INV_MAX_BATCH && (rc = db_next(d, "iis", &order_id, &hid, refs[count],
+	    sizeof refs[count])) == DB_OK) {
+		order_ids[count] = order_id;
+		q.history_ids[count++] = hid;
+	}
+	db_done(d);
+	if (rc < 0 || count == 0)
+		return rc < 0 ? rc : 0;
+	q.nhistory = count;
+	/* The copies are sold first: an order is never paid while its copy is only reserved. */
+	snprintf(q.ref, sizeof q.ref, "payment.done");
+	if ((reply = inv_call(inv, &q, &err, detail, sizeof detail)) == NULL) {
+		log_msg("warn", "payment.done", "Confirm of %d reservations: %s %s", count,
+		    resp_code_name(err), detail);
 		return -1;
+	}
+	not_sold = json_object_get(reply, "notSold");
+	ids[len++] = '[';
+	for (i = 0; i < count; i++) {
+		skipped = 0;
+		json_array_foreach(not_sold, k, v)
+			if (json_integer_value(v) == q.history_ids[i])
+				skipped = 1;
+		paid[i] = !skipped;
+		if (skipped) {
+			log_msg("error", refs[i], "order %lld is paid but its reservation %lld "
+			    "is not sold; left for an operator", (long long)order_ids[i],
+			    (long long)q.history_ids[i]);
+			continue;
+		}
+		len += (size_t)snprintf(ids + len, sizeof ids - len, "%s%lld", len > 1 ? "," : "",
+		    (long long)order_ids[i]);
+	}
+	snprintf(ids + len, sizeof ids - len, "]");
+	json_decref(reply);
 	if ((rc = db_begin(d)) != DB_OK)
 		return rc;
-	n = db_exec(d, "UPDATE orders o JOIN payments p ON p.order_id = o.id "
-	    "SET o.state = 'paid', o.paid_at = p.created_at WHERE o.id = ? AND o.state = 'unpaid'",
-	    "i", order_id);
+	n = db_exec(d, "UPDATE orders o JOIN JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) j "
+	    "ON j.id = o.id JOIN payments p ON p.order_id = o.id "
+	    "SET o.state = 'paid', o.paid_at = p.created_at WHERE o.state = 'unpaid'", "s", ids);
 	if (n >= 0)
-		n = db_exec(d, "UPDATE payment_events SET applied_at = UTC_TIMESTAMP(3) "
-		    "WHERE id = ? AND applied_at IS NULL", "s", event_id);
+		n = db_exec(d, "UPDATE payment_events e JOIN JSON_TABLE(?, '$[*]' COLUMNS "
+		    "(id BIGINT PATH '$')) j ON j.id = e.order_id SET e.applied_at = UTC_TIMESTAMP(3) "
+		    "WHERE e.applied_at IS NULL", "s", ids);
 	if (n >= 0)
 		n = db_commit(d);
 	if (n < 0) {
 		db_rollback(d);
 		return (int)n;
 	}
-	log_msg("info", eref, "payment.done %s: order %lld paid", event_id, (long long)order_id);
-	return 1;
+	for (i = 0; i < count; i++)
+		if (paid[i])
+			log_msg("info", refs[i], "payment.done: order %lld paid",
+			    (long long)order_ids[i]);
+	return count;
 }
 
 int
 listener_catch_up(db *d, inv_client *inv)
 {
-	char ids[LISTENER_BATCH][40], refs[LISTENER_BATCH][80];
-	int n = 0, i, failed = 0, rc;
+	int n;
 
-	db_ref(d, "catch-up");
-	rc = db_select(d, "SELECT id, ref FROM payment_events WHERE applied_at IS NULL "
-	    "ORDER BY sent_time LIMIT 200", "");
-	if (rc < 0)
-		return 1;
-	while (n < LISTENER_BATCH && db_next(d, "ss", ids[n], sizeof ids[n], refs[n],
-	    sizeof refs[n]) == DB_OK)
-		n++;
-	db_done(d);
-	for (i = 0; i < n; i++)
-		if (listener_apply(d, inv, ids[i], refs[i]) < 0)
-			failed++;
-	return failed;
+	db_ref(d, "payment.done");
+	/* a full batch means there may be more waiting */
+	while ((n = listener_apply_batch(d, inv)) == INV_MAX_BATCH)
+		;
+	return n < 0 ? -1 : 0;
 }
 
 /* Expires one order if it is still unpaid and has no payment. */

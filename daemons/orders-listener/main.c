@@ -1,8 +1,9 @@
 /*
- * orders-listener: binds the bus's SUB socket (see bus.h for why it binds)
- * and applies each payment.done it hears at once. Because PUB/SUB loses
- * what is sent while nobody listens, it also scans the recorded events at
- * start and every CATCH_UP_MS, and expires stale unpaid orders every second.
+ * orders-listener: binds the bus's SUB socket (see bus.h for why it binds).
+ * A payment.done message wakes it to apply the recorded events at once, in
+ * batches; because PUB/SUB loses what is sent while nobody listens, it also
+ * applies them at start and every CATCH_UP_MS without a message, and
+ * expires stale unpaid orders every second.
  */
 #include "bus.h"
 #include "cfg.h"
@@ -63,20 +64,22 @@ main(void)
 	while (!stopping) {
 		char *msg = NULL;
 		bus_event ev;
-		int n = nn_recv(sub, &msg, NN_MSG, 0);
+		int n = nn_recv(sub, &msg, NN_MSG, 0), heard = 0;
 		int64_t now;
 
-		if (n >= 0) {
-			if (bus_decode(msg, (size_t)n, &ev) == 0) {
-				if (listener_apply(d, inv, ev.id, ev.ref) < 0)
-					next_catch_up = 0; /* retry from the table soon */
-			} else
+		/* drain whatever else arrived: one batch applies them all */
+		while (n >= 0) {
+			if (bus_decode(msg, (size_t)n, &ev) == 0)
+				heard++;
+			else
 				log_msg("warn", NULL, "ignored a malformed bus message (%d bytes)", n);
 			nn_freemsg(msg);
+			n = nn_recv(sub, &msg, NN_MSG, NN_DONTWAIT);
 		}
 		now = now_ms();
-		if (now >= next_catch_up) {
-			listener_catch_up(d, inv);
+		if (heard > 0 || now >= next_catch_up) {
+			if (listener_catch_up(d, inv) != 0)
+				log_msg("warn", "payment.done", "could not apply payments; will retry");
 			next_catch_up = now + CATCH_UP_MS;
 		}
 		if (now >= next_expire) {

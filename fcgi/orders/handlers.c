@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define ORDERS_LIMIT_DEFAULT 50
 #define ORDERS_LIMIT_MAX     200
@@ -41,6 +42,23 @@ orders_init(void)
 
 	inventory = inv_client_new(c->inventory_url, c->inventory_timeout_ms);
 	return inventory ? 0 : -1;
+}
+
+/*
+ * The current time for created_at, as MariaDB takes it ("2026-11-26
+ * 09:00:00.123") and, in o->created, as order_ts() reads it.
+ */
+static void
+order_now(char *sql_ts, size_t cap, order *o)
+{
+	int64_t us = app_now_us();
+	time_t sec = (time_t)(us / 1000000);
+	struct tm tm;
+
+	gmtime_r(&sec, &tm);
+	snprintf(sql_ts, cap, "%04d-%02d-%02d %02d:%02d:%02d.%03d", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(us / 1000 % 1000));
+	snprintf(o->created, sizeof o->created, "%.10sT%.12s", sql_ts, sql_ts + 11);
 }
 
 /* "2026-11-26T09:00:00.123000" (MariaDB, microseconds) -> "...:00.123Z" */
@@ -112,16 +130,36 @@ orders_release(app_req *r, int64_t history_id)
 	json_decref(reply);
 }
 
+/*
+ * The catalogue is read straight from the database: it changes nothing, and
+ * asking the inventory daemon would add a hop and a JSON decode and
+ * re-encode of every book. Every change to stock still goes through the
+ * daemon.
+ */
 void
 orders_books(app_req *r)
 {
-	inv_req q = { .method = INV_LIST };
-	json_t *reply = orders_inv(r, &q);
+	json_t *books;
+	char title[256];
+	int64_t id, price, stock;
+	int rc;
 
-	if (reply == NULL)
+	if ((rc = db_select(app_db(), "SELECT id, title, unit_price, stock FROM books ORDER BY id",
+	    "")) < 0) {
+		app_fail_db(r, rc);
 		return;
-	app_ok(r, 200, json_pack("{s:O}", "books", json_object_get(reply, "books")));
-	json_decref(reply);
+	}
+	books = json_array();
+	while ((rc = db_next(app_db(), "isii", &id, title, sizeof title, &price, &stock)) == DB_OK)
+		json_array_append_new(books, json_pack("{s:I, s:s, s:I, s:I}", "bookId", (json_int_t)id,
+		    "title", title, "unitPrice", (json_int_t)price, "stock", (json_int_t)stock));
+	db_done(app_db());
+	if (rc < 0) {
+		json_decref(books);
+		app_fail_db(r, rc);
+		return;
+	}
+	app_ok(r, 200, json_pack("{s:o}", "books", books));
 }
 
 static int
@@ -151,8 +189,10 @@ orders_new(app_req *r)
 	inv_req q = { .method = INV_SELL };
 	const char *key = r->idem_key;
 	int64_t book_id, id, hid, price, n;
+	char created[64];
 	auth_user u;
 	json_t *reply;
+	order o;
 	int rc;
 
 	if (auth_require(r, &u) != 0 || app_param_id(r, "bookId", &book_id) != 0)
@@ -176,9 +216,10 @@ orders_new(app_req *r)
 	hid = (int64_t)json_integer_value(json_object_get(reply, "historyId"));
 	price = (int64_t)json_integer_value(json_object_get(reply, "unitPrice"));
 	json_decref(reply);
+	order_now(created, sizeof created, &o);
 	n = db_exec(app_db(), "INSERT INTO orders (user_id, book_id, unit_price, history_id, state, "
-	    "idem_key, created_at) VALUES (?, ?, ?, ?, 'unpaid', ?, UTC_TIMESTAMP(3))", "iiiiz",
-	    u.id, book_id, price, hid, key);
+	    "idem_key, created_at) VALUES (?, ?, ?, ?, 'unpaid', ?, ?)", "iiiizs",
+	    u.id, book_id, price, hid, key, created);
 	if (n < 0) {
 		orders_release(r, hid);
 		/* the same key raced us: its order stands, ours is undone */
@@ -189,7 +230,13 @@ orders_new(app_req *r)
 		app_fail_db(r, (int)n);
 		return;
 	}
-	order_answer(r, 201, db_insert_id(app_db()), u.id);
+	/* answered from what we wrote: no second round trip to read it back */
+	o.id = db_insert_id(app_db());
+	o.book_id = book_id;
+	o.unit_price = price;
+	snprintf(o.state, sizeof o.state, "unpaid");
+	o.paid[0] = '\0';
+	app_ok(r, 201, order_json(&o));
 }
 
 void
@@ -213,8 +260,9 @@ orders_list(app_req *r)
 	    app_id(r, "before", before_s, &before) != 0)
 		return;
 	/* one row more than asked tells whether there is a next page */
-	rc = db_select(app_db(), "SELECT " ORDER_COLS " FROM orders WHERE user_id = ? AND id < ? "
-	    "ORDER BY id DESC LIMIT ?", "iii", u.id, before, limit + 1);
+	/* the index is forced: on young tables the optimiser walks the primary key instead */
+	rc = db_select(app_db(), "SELECT " ORDER_COLS " FROM orders FORCE INDEX (orders_user) "
+	    "WHERE user_id = ? AND id < ? ORDER BY id DESC LIMIT ?", "iii", u.id, before, limit + 1);
 	if (rc < 0) {
 		app_fail_db(r, rc);
 		return;

@@ -465,6 +465,42 @@ test_reply_err_detail_not_utf8(void **state)
 	json_decref(o);
 }
 
+/* A batched Confirm ("historyIds") round-trips; bad batches are refused. */
+static void
+test_confirm_batch(void **state)
+{
+	static inv_req q, back;
+	char detail[256], *s, big[8192];
+	size_t len;
+	int i;
+
+	(void)state;
+	memset(&q, 0, sizeof q);
+	memcpy(q.id, UUID_A, sizeof UUID_A);
+	q.method = INV_CONFIRM;
+	q.nhistory = 3;
+	q.history_ids[0] = 7;
+	q.history_ids[1] = 9223372036854775807LL;
+	q.history_ids[2] = 1;
+	s = inv_req_encode(&q);
+	assert_non_null(s);
+	assert_non_null(strstr(s, "\"historyIds\":[7,9223372036854775807,1]"));
+	assert_int_equal(decode(s, &back, detail, sizeof detail), 0);
+	free(s);
+	assert_int_equal(back.nhistory, 3);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(back.history_ids[i], q.history_ids[i]);
+	refused("{\"id\":\"" UUID_A "\",\"method\":\"Confirm\",\"historyIds\":[]}", "historyIds");
+	refused("{\"id\":\"" UUID_A "\",\"method\":\"Confirm\",\"historyIds\":[1,0]}", "historyIds");
+	refused("{\"id\":\"" UUID_A "\",\"method\":\"Confirm\",\"historyIds\":[1,\"2\"]}", "historyIds");
+	refused("{\"id\":\"" UUID_A "\",\"method\":\"Confirm\",\"historyIds\":5}", "historyIds");
+	len = (size_t)snprintf(big, sizeof big, "{\"id\":\"" UUID_A "\",\"method\":\"Confirm\",\"historyIds\":[");
+	for (i = 0; i <= INV_MAX_BATCH; i++)
+		len += (size_t)snprintf(big + len, sizeof big - len, "%s1", i ? "," : "");
+	snprintf(big + len, sizeof big - len, "]}");
+	refused(big, "historyIds");
+}
+
 /* ---- ids and names ---- */
 
 static void
@@ -544,6 +580,7 @@ main(void)
 		cmocka_unit_test(test_reply_err_every_code),
 		cmocka_unit_test(test_reply_err_carries_decode_detail),
 		cmocka_unit_test(test_reply_err_detail_not_utf8),
+		cmocka_unit_test(test_confirm_batch),
 		cmocka_unit_test(test_new_id),
 		cmocka_unit_test(test_new_id_decodes),
 		cmocka_unit_test(test_method_names),
