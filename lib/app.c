@@ -309,6 +309,10 @@ app_main(const char *prog, const app_route *routes, int nroutes, int (*init)(voi
 		log_msg("error", NULL, "no usable SESSION_KEYS (each key needs 16+ characters)");
 		return 1;
 	}
+	if (auth_init(app_conf) != 0) {
+		log_msg("error", NULL, "cannot map SESSION_EPOCH_FILE %s", app_conf->session_epoch_file);
+		return 1;
+	}
 	if ((app_dbh = db_new(app_conf, NULL)) == NULL || FCGX_Init() != 0)
 		return 1;
 	if (init != NULL && init() != 0)

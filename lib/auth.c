@@ -6,9 +6,13 @@
 #include "auth.h"
 #include "log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 static void
 auth_set_cookie(app_req *r, const session *s)
@@ -26,12 +30,72 @@ auth_set_cookie(app_req *r, const session *s)
 	    c->cookie_secure ? "; Secure" : "");
 }
 
+/*
+ * Revocation, fast: a worker remembers the sessions it found valid, tagged
+ * with the revocation epoch, a counter shared by every worker of every
+ * service through SESSION_EPOCH_FILE (mmap'd). Logout revokes the session in
+ * the database and then bumps the epoch, so every cached entry stops
+ * counting at once and the next request of each session is checked against
+ * the database again. The epoch is read before the database is asked, so a
+ * revocation that commits during the lookup is still seen next time. An
+ * entry also ages out after AUTH_CACHE_TTL seconds, which bounds staleness
+ * if a logout dies between its COMMIT and the bump. Without the file, every
+ * request asks the database.
+ */
+#define AUTH_CACHE     1024
+#define AUTH_CACHE_TTL 5
+
+typedef struct auth_cached {
+	char     sid[SESSION_ID_HEX + 1];
+	int64_t  uid;
+	char     name[32];
+	uint64_t epoch;   /* epoch + 1 when filled; 0 = empty */
+	int64_t  until;   /* unix seconds */
+} auth_cached;
+
+static auth_cached       auth_cache[AUTH_CACHE];
+static volatile uint64_t *auth_epoch;
+
+int
+auth_init(const cfg *c)
+{
+	void *p;
+	int fd;
+
+	if (c->session_epoch_file == NULL)
+		return 0;
+	if ((fd = open(c->session_epoch_file, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return -1;
+	if (ftruncate(fd, sizeof(uint64_t)) != 0 && errno != EINVAL) {
+		close(fd);
+		return -1;
+	}
+	p = mmap(NULL, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return -1;
+	auth_epoch = p;
+	return 0;
+}
+
+static auth_cached *
+auth_slot(const char *sid)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *sid != '\0'; sid++)
+		h = (h ^ (unsigned char)*sid) * 1099511628211ULL;
+	return &auth_cache[h % AUTH_CACHE];
+}
+
 int
 auth_require(app_req *r, auth_user *u)
 {
 	const cfg *c = app_cfg();
 	int64_t now = app_now_us() / 1000000, uid;
 	char value[SESSION_MAX_VALUE + 1];
+	uint64_t epoch;
+	auth_cached *slot;
 	int rc;
 
 	rc = req_cookie(r->cookie, SESSION_COOKIE, value, sizeof value);
@@ -47,16 +111,29 @@ auth_require(app_req *r, auth_user *u)
 		app_fail(r, E_UNAUTHENTICATED, "session expired; log in again");
 		return -1;
 	}
-	rc = db_row(app_db(), "SELECT u.id, u.name FROM sessions s JOIN users u ON u.id = s.user_id "
-	    "WHERE s.id = ? AND s.revoked_at IS NULL", "s", "is", u->s.sid, &uid,
-	    u->name, sizeof u->name);
-	if (rc < 0) {
-		app_fail_db(r, rc);
-		return -1;
-	}
-	if (rc == DB_NONE || uid != u->s.uid) {
-		app_fail(r, E_UNAUTHENTICATED, "session was logged out; log in again");
-		return -1;
+	slot = auth_slot(u->s.sid);
+	epoch = auth_epoch ? __atomic_load_n(auth_epoch, __ATOMIC_ACQUIRE) + 1 : 0;
+	if (epoch != 0 && slot->epoch == epoch && now < slot->until && slot->uid == u->s.uid &&
+	    strcmp(slot->sid, u->s.sid) == 0) {
+		uid = slot->uid;
+		memcpy(u->name, slot->name, sizeof u->name);
+	} else {
+		rc = db_row(app_db(), "SELECT u.id, u.name FROM sessions s JOIN users u "
+		    "ON u.id = s.user_id WHERE s.id = ? AND s.revoked_at IS NULL", "s", "is",
+		    u->s.sid, &uid, u->name, sizeof u->name);
+		if (rc < 0) {
+			app_fail_db(r, rc);
+			return -1;
+		}
+		if (rc == DB_NONE || uid != u->s.uid) {
+			app_fail(r, E_UNAUTHENTICATED, "session was logged out; log in again");
+			return -1;
+		}
+		memcpy(slot->sid, u->s.sid, sizeof slot->sid);
+		memcpy(slot->name, u->name, sizeof slot->name);
+		slot->uid = uid;
+		slot->epoch = epoch;
+		slot->until = now + AUTH_CACHE_TTL;
 	}
 	u->id = uid;
 	/* Refresh the idle expiry once half of it is used, never past the absolute limit. */
@@ -103,6 +180,10 @@ auth_logout(app_req *r, const auth_user *u)
 		app_fail_db(r, (int)rc);
 		return -1;
 	}
+	/* after the COMMIT: every worker's cached sessions now need a fresh look */
+	if (auth_epoch != NULL)
+		__atomic_add_fetch(auth_epoch, 1, __ATOMIC_RELEASE);
+	auth_slot(u->s.sid)->epoch = 0;
 	app_header(r, "Set-Cookie: %s=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax%s",
 	    SESSION_COOKIE, c->cookie_secure ? "; Secure" : "");
 	return 0;

@@ -61,8 +61,24 @@ api POST /user/login -c "$TMP/jar2" -d "userName=$name" -d "pwd=correct-horse"
 second_cookie=$(awk '$6 == "mb_session" {print $7}' "$TMP/jar2")
 check "every login issues a new session" [ -n "$second_cookie" ] && [ "$second_cookie" != "$first_cookie" ]
 
+# Warm every worker's session cache (each service runs several workers), so
+# the replay below proves that logout reaches the caches of all of them.
+for i in $(seq 24); do
+	curl -s -o /dev/null -b "$J" "$BASE/user/me" &
+	curl -s -o /dev/null -b "$J" "$BASE/orders" &
+	curl -s -o /dev/null -b "$J" -d orderId=1 "$BASE/payment/pay-order" &
+done
+wait
 api POST /user/logout -b "$J"
 expect "logout is 200" 200
+for i in $(seq 24); do
+	curl -s -o /dev/null -w '%{http_code}\n' -H "Cookie: mb_session=$first_cookie" "$BASE/user/me" &
+	curl -s -o /dev/null -w '%{http_code}\n' -H "Cookie: mb_session=$first_cookie" "$BASE/orders" &
+	curl -s -o /dev/null -w '%{http_code}\n' -H "Cookie: mb_session=$first_cookie" -d orderId=1 "$BASE/payment/pay-order" &
+done >"$TMP/replays"
+wait
+check "after logout, 72 replays on every worker of the three services are all 401" \
+	[ "$(grep -c '^401$' "$TMP/replays")" = 72 ]
 check "logout clears the cookie" grep -qi '^set-cookie: mb_session=;.*Max-Age=0' "$HDRS"
 api GET /user/me -H "Cookie: mb_session=$first_cookie"
 expect "the logged-out cookie replayed is 401" 401 UNAUTHENTICATED
