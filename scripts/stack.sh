@@ -16,8 +16,8 @@ case "$BUILD" in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 RUN=$VAR_DIR/run
 LOG=$VAR_DIR/log
 FCGI_WORKERS=${FCGI_WORKERS:-4}
-LOGIN_RATE=${LOGIN_RATE:-20r/s}
-LOGIN_BURST=${LOGIN_BURST:-40}
+LOGIN_RATE=${LOGIN_RATE:-5r/s}
+LOGIN_BURST=${LOGIN_BURST:-10}
 DB_SOCK=$RUN/mysql.sock
 ADMIN=(mariadb --no-defaults --socket="$DB_SOCK" -u "$(id -un)")
 
