@@ -100,6 +100,15 @@ app_fail_db(app_req *r, int st)
 }
 
 void
+app_fail_lookup(app_req *r, int st, const char *what)
+{
+	if (st == DB_NONE)
+		app_fail(r, E_NOT_FOUND, "no such %s", what);
+	else
+		app_fail_db(r, st);
+}
+
+void
 app_header(app_req *r, const char *fmt, ...)
 {
 	size_t len = strlen(r->headers);

@@ -96,10 +96,8 @@ order_answer(app_req *r, int status, int64_t id, int64_t uid)
 
 	if (rc == DB_OK)
 		app_ok(r, status, order_json(&o));
-	else if (rc == DB_NONE)
-		app_fail(r, E_NOT_FOUND, "no such order");
 	else
-		app_fail_db(r, rc);
+		app_fail_lookup(r, rc, "order");
 }
 
 /* Calls the inventory daemon; on failure answers and returns NULL. */
@@ -306,10 +304,7 @@ orders_cancel(app_req *r)
 	if (auth_require(r, &u) != 0 || app_param_id(r, "orderId", &id) != 0)
 		return;
 	if ((rc = order_lock_begin(d, id, u.id, &lk)) != DB_OK) {
-		if (rc == DB_NONE)
-			app_fail(r, E_NOT_FOUND, "no such order");
-		else
-			app_fail_db(r, rc);
+		app_fail_lookup(r, rc, "order");
 		return;
 	}
 	if (!order_lock_open(&lk)) {

@@ -45,10 +45,7 @@ payment_pay(app_req *r)
 	if (auth_require(r, &u) != 0 || app_param_id(r, "orderId", &order_id) != 0)
 		return;
 	if ((rc = order_lock_begin(d, order_id, u.id, &lk)) != DB_OK) {
-		if (rc == DB_NONE)
-			app_fail(r, E_NOT_FOUND, "no such order");
-		else
-			app_fail_db(r, rc);
+		app_fail_lookup(r, rc, "order");
 		return;
 	}
 	if (!order_lock_open(&lk)) {
