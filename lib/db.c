@@ -40,6 +40,7 @@ struct db {
 	unsigned long olen[DB_MAX_COLS];
 	my_bool     onull[DB_MAX_COLS];
 	long long   oint[DB_MAX_COLS];
+	MYSQL_TIME  otime[DB_MAX_COLS];
 	int64_t     last_insert_id;
 	char        ref[80];
 };
@@ -359,6 +360,10 @@ db_bind_out(db *d, MYSQL_STMT *st, const char *out)
 			d->out[i].buffer_type = MYSQL_TYPE_STRING;
 			d->out[i].buffer = d->obuf[i];
 			d->out[i].buffer_length = DB_COL_BUF;
+		} else if (out[i] == 't') {
+			d->out[i].buffer_type = MYSQL_TYPE_DATETIME;
+			d->out[i].buffer = &d->otime[i];
+			d->out[i].buffer_length = sizeof d->otime[i];
 		} else {
 			d->out[i].buffer_type = MYSQL_TYPE_LONGLONG;
 			d->out[i].buffer = &d->oint[i];
@@ -396,6 +401,17 @@ db_copy_out(db *d, const char *out, va_list *ap)
 				len = cap - 1;
 			memcpy(buf, d->obuf[i], len);
 			buf[len] = '\0';
+			break;
+		case 't':
+			buf = va_arg(*ap, char *);
+			cap = va_arg(*ap, size_t);
+			if (d->onull[i])
+				buf[0] = '\0';
+			else
+				snprintf(buf, cap, "%04u-%02u-%02uT%02u:%02u:%02u.%03luZ",
+				    d->otime[i].year, d->otime[i].month, d->otime[i].day,
+				    d->otime[i].hour, d->otime[i].minute, d->otime[i].second,
+				    d->otime[i].second_part / 1000);
 			break;
 		case 'n':
 			ip = va_arg(*ap, int64_t *);

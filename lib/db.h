@@ -5,6 +5,8 @@
  *
  *   in:  'i' int64_t        's' const char *          'z' const char * or NULL (NULL -> SQL NULL)
  *   out: 'i' int64_t *      's' char *, size_t cap    'n' int64_t *, int *is_null
+ *        't' char *, size_t cap: a DATETIME as ISO 8601 UTC with milliseconds,
+ *            "2026-11-26T09:00:00.123Z" ("" when NULL), formatted here, not by SQL
  *
  * so a query reads as one line:
  *

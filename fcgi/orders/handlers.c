@@ -18,10 +18,9 @@
 #define ORDERS_LIMIT_MAX     200
 #define IDEM_KEY_MAX         64
 
-/* The columns order_from_row() reads, in this order. */
-#define ORDER_COLS "id, book_id, unit_price, state, " \
-	"DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%f'), " \
-	"IFNULL(DATE_FORMAT(paid_at, '%Y-%m-%dT%H:%i:%s.%f'), '')"
+/* The columns of an order, in the order ORDER_OUT receives them. */
+#define ORDER_COLS "id, book_id, unit_price, state, created_at, paid_at"
+#define ORDER_FMT  "iiistt"
 
 typedef struct order {
 	int64_t id, book_id, unit_price;
@@ -46,7 +45,7 @@ orders_init(void)
 
 /*
  * The current time for created_at, as MariaDB takes it ("2026-11-26
- * 09:00:00.123") and, in o->created, as order_ts() reads it.
+ * 09:00:00.123") and, in o->created, as the API shows it.
  */
 static void
 order_now(char *sql_ts, size_t cap, order *o)
@@ -58,18 +57,14 @@ order_now(char *sql_ts, size_t cap, order *o)
 	gmtime_r(&sec, &tm);
 	snprintf(sql_ts, cap, "%04d-%02d-%02d %02d:%02d:%02d.%03d", tm.tm_year + 1900,
 	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(us / 1000 % 1000));
-	snprintf(o->created, sizeof o->created, "%.10sT%.12s", sql_ts, sql_ts + 11);
+	snprintf(o->created, sizeof o->created, "%.10sT%.12sZ", sql_ts, sql_ts + 11);
 }
 
-/* "2026-11-26T09:00:00.123000" (MariaDB, microseconds) -> "...:00.123Z" */
+/* A timestamp as the API shows it: ISO 8601 UTC, or null. */
 static json_t *
-order_ts(char *s)
+order_ts(const char *s)
 {
-	if (*s == '\0')
-		return json_null();
-	if (strlen(s) >= 23)
-		memcpy(s + 23, "Z", 2);
-	return json_string(s);
+	return *s == '\0' ? json_null() : json_string(s);
 }
 
 static json_t *
@@ -85,7 +80,7 @@ static int
 order_load(int64_t id, int64_t uid, order *o)
 {
 	return db_row(app_db(), "SELECT " ORDER_COLS " FROM orders WHERE id = ? AND user_id = ?",
-	    "ii", "iiisss", id, uid, ORDER_OUT(o));
+	    "ii", ORDER_FMT, id, uid, ORDER_OUT(o));
 }
 
 static void
@@ -266,7 +261,7 @@ orders_list(app_req *r)
 		return;
 	}
 	list = json_array();
-	while ((rc = db_next(app_db(), "iiisss", ORDER_OUT(&o))) == DB_OK && n < limit) {
+	while ((rc = db_next(app_db(), ORDER_FMT, ORDER_OUT(&o))) == DB_OK && n < limit) {
 		json_array_append_new(list, order_json(&o));
 		last = o.id;
 		n++;
