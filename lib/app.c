@@ -177,10 +177,10 @@ app_path_match(const char *pattern, const char *path, const char **arg)
 	return strcmp(pattern, path) == 0;
 }
 
+/* The route for this method and path; when none, answers 404 or 405 (with Allow) and returns NULL. */
 static const app_route *
 app_route_find(app_req *r, const app_route *routes, int n)
 {
-	const app_route *hit = NULL;
 	char allow[128] = "";
 	int i, exact = 0;
 
@@ -209,7 +209,7 @@ app_route_find(app_req *r, const app_route *routes, int n)
 		    r->method, allow);
 	} else
 		app_fail(r, E_NOT_FOUND, "no such endpoint: %.200s", r->path);
-	return hit;
+	return NULL;
 }
 
 /* Reads and parses the body of a POST; answers and returns -1 when it cannot. */
