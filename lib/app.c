@@ -177,7 +177,10 @@ app_path_match(const char *pattern, const char *path, const char **arg)
 	return strcmp(pattern, path) == 0;
 }
 
-/* The route for this method and path; when none, answers 404 or 405 (with Allow) and returns NULL. */
+/*
+ * The route for this method and path; when there is none, answers 404, or
+ * 405 with an Allow header, and returns NULL.
+ */
 static const app_route *
 app_route_find(app_req *r, const app_route *routes, int n)
 {
