@@ -165,3 +165,18 @@ listener_expire(db *d, inv_client *inv, int64_t ttl_s)
 			done++;
 	return done;
 }
+
+int
+listener_purge_sessions(db *d, int64_t max_age_s)
+{
+	int64_t n;
+
+	/* past SESSION_MAX a cookie is refused anyway, revoked or not: the row is dead weight */
+	db_ref(d, "purge");
+	n = db_exec(d, "DELETE FROM sessions WHERE created_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND "
+	    "LIMIT 1000", "i", max_age_s);
+	if (n > 0)
+		log_msg("info", "purge", "removed %lld sessions older than %llds", (long long)n,
+		    (long long)max_age_s);
+	return (int)n;
+}

@@ -2,8 +2,9 @@
  * orders-listener: binds the bus's SUB socket (see bus.h for why it binds).
  * A payment.done message wakes it to apply the recorded events at once, in
  * batches; because PUB/SUB loses what is sent while nobody listens, it also
- * applies them at start and every CATCH_UP_MS without a message, and
- * expires stale unpaid orders every second.
+ * applies them at start and every CATCH_UP_MS without a message,
+ * expires stale unpaid orders every second, and purges sessions past their
+ * absolute lifetime every minute.
  */
 #include "bus.h"
 #include "cfg.h"
@@ -19,6 +20,7 @@
 
 #define CATCH_UP_MS 500
 #define EXPIRE_MS   1000
+#define PURGE_MS    60000
 
 static volatile sig_atomic_t stopping;
 
@@ -43,7 +45,7 @@ main(void)
 {
 	const cfg *c = cfg_load();
 	struct sigaction sa;
-	int64_t next_catch_up = 0, next_expire = 0;
+	int64_t next_catch_up = 0, next_expire = 0, next_purge = 0;
 	inv_client *inv;
 	db *d;
 	int sub;
@@ -85,6 +87,11 @@ main(void)
 		if (now >= next_expire) {
 			listener_expire(d, inv, c->order_ttl);
 			next_expire = now + EXPIRE_MS;
+		}
+		if (now >= next_purge) {
+			/* a full batch means more are due: come back next second */
+			next_purge = now + (listener_purge_sessions(d, c->session_max) == 1000
+			    ? EXPIRE_MS : PURGE_MS);
 		}
 	}
 	log_msg("info", NULL, "stopping");

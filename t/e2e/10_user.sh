@@ -112,6 +112,14 @@ expect "an unknown route is 404" 404 NOT_FOUND
 api POST /user/login -d "userName=$name" -d "userName=$name" -d "pwd=correct-horse"
 expect "a duplicated field is 400" 400 INVALID_ARGUMENT
 
+# Sessions past their absolute lifetime are purged by the orders-listener.
+sql "INSERT INTO sessions (id, user_id, created_at) VALUES
+     ('0ld0000000000000000000000000$RANDOM', $uid, UTC_TIMESTAMP(3) - INTERVAL 3 DAY)"
+restart_daemon orders-listener
+gone() { [ "$(sql "SELECT COUNT(*) FROM sessions WHERE created_at < UTC_TIMESTAMP(3) - INTERVAL 2 DAY")" = 0 ]; }
+check "sessions older than SESSION_MAX are purged" wait_for 5 gone
+check "live sessions are kept" [ "$(sql "SELECT COUNT(*) FROM sessions WHERE user_id = $uid AND revoked_at IS NULL")" -ge 1 ]
+
 api GET /user/health
 expect "health is 200" 200
 check "health says db ok" [ "$(jqb .data.db)" = ok ]
