@@ -172,6 +172,17 @@ out:
 	return rc;
 }
 
+/* Titles are cleaned to UTF-8: jansson refuses anything else, and the book would vanish. */
+json_t *
+inv_book_json(int64_t id, const char *title, int64_t price, int64_t stock)
+{
+	char clean[256];
+
+	return json_pack("{s:I, s:s, s:I, s:I}", "bookId", (json_int_t)id,
+	    "title", resp_utf8(title, clean, sizeof clean), "unitPrice", (json_int_t)price,
+	    "stock", (json_int_t)stock);
+}
+
 char *
 inv_reply_ok(json_t *data)
 {

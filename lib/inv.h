@@ -45,6 +45,8 @@ void        inv_new_id(char id[INV_ID_LEN + 1]);
 char       *inv_req_encode(const inv_req *q);
 /* Decodes and validates a request; on error returns -1 with `detail` set. */
 int         inv_req_decode(const char *buf, size_t len, inv_req *q, char *detail, size_t cap);
+/* A book as API.md and List/Get show it: {"bookId", "title", "unitPrice", "stock"}. */
+json_t     *inv_book_json(int64_t id, const char *title, int64_t price, int64_t stock);
 /* Replies: success with `data`'s members merged in (taken), or an error. */
 char       *inv_reply_ok(json_t *data);
 char       *inv_reply_err(mb_err code, const char *detail);

@@ -214,13 +214,6 @@ inv_release(db *d, int64_t hid, int sweeping)
 	return reply;
 }
 
-static json_t *
-inv_book_json(int64_t id, const char *title, int64_t price, int64_t stock)
-{
-	return json_pack("{s:I, s:s, s:I, s:I}", "bookId", (json_int_t)id, "title", title,
-	    "unitPrice", (json_int_t)price, "stock", (json_int_t)stock);
-}
-
 static char *
 inv_list(db *d)
 {

@@ -144,8 +144,7 @@ orders_books(app_req *r)
 	}
 	books = json_array();
 	while ((rc = db_next(app_db(), "isii", &id, title, sizeof title, &price, &stock)) == DB_OK)
-		json_array_append_new(books, json_pack("{s:I, s:s, s:I, s:I}", "bookId", (json_int_t)id,
-		    "title", title, "unitPrice", (json_int_t)price, "stock", (json_int_t)stock));
+		json_array_append_new(books, inv_book_json(id, title, price, stock));
 	db_done(app_db());
 	if (rc < 0) {
 		json_decref(books);

@@ -501,6 +501,26 @@ test_confirm_batch(void **state)
 	refused(big, "historyIds");
 }
 
+/* A book's JSON has the API's shape, and a title that is not UTF-8 is cleaned, not lost. */
+static void
+test_book_json(void **state)
+{
+	json_t *b;
+
+	(void)state;
+	b = inv_book_json(7, "Caf\xc3\xa9 \"C\"", 4200, 3);
+	assert_non_null(b);
+	assert_int_equal(json_integer_value(json_object_get(b, "bookId")), 7);
+	assert_string_equal(json_string_value(json_object_get(b, "title")), "Caf\xc3\xa9 \"C\"");
+	assert_int_equal(json_integer_value(json_object_get(b, "unitPrice")), 4200);
+	assert_int_equal(json_integer_value(json_object_get(b, "stock")), 3);
+	json_decref(b);
+	b = inv_book_json(8, "bad \xff byte", 1, 0);
+	assert_non_null(b);
+	assert_string_equal(json_string_value(json_object_get(b, "title")), "bad ? byte");
+	json_decref(b);
+}
+
 /* ---- ids and names ---- */
 
 static void
@@ -581,6 +601,7 @@ main(void)
 		cmocka_unit_test(test_reply_err_carries_decode_detail),
 		cmocka_unit_test(test_reply_err_detail_not_utf8),
 		cmocka_unit_test(test_confirm_batch),
+		cmocka_unit_test(test_book_json),
 		cmocka_unit_test(test_new_id),
 		cmocka_unit_test(test_new_id_decodes),
 		cmocka_unit_test(test_method_names),
