@@ -68,11 +68,12 @@ T_START=$(date +%s)
 
 # pid_of PIDFILE NAME: the pid in PIDFILE if it runs and its command line mentions NAME
 pid_of() {
-	local pid
+	local pid cmd
 	[ -s "$1" ] || return 1
 	pid=$(cat "$1")
 	kill -0 "$pid" 2>/dev/null || return 1
-	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2" || return 1
+	cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+	[[ $cmd == *"$2"* ]] || return 1
 	echo "$pid"
 }
 

@@ -15,7 +15,7 @@ fi
 
 missing=()
 for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
 done
 # node and npm may come from elsewhere than Debian; only ask apt when absent.
 if [ ${#missing[@]} -gt 0 ]; then

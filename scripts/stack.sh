@@ -29,12 +29,15 @@ say() { printf '%s\n' "$*"; }
 die() { printf 'stack: %s\n' "$*" >&2; exit 1; }
 
 # alive PIDFILE NAME: the pid in PIDFILE runs and its command line mentions NAME
+# (no "| grep -q" here: with pipefail, grep quitting early can SIGPIPE tr and
+# turn a match into a failure, and then stop forgets a live process)
 alive() {
-	local pid
+	local pid cmd
 	[ -s "$1" ] || return 1
 	pid=$(cat "$1")
 	kill -0 "$pid" 2>/dev/null || return 1
-	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2"
+	cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+	[[ $cmd == *"$2"* ]]
 }
 
 # stop_pid PIDFILE NAME [SIGNAL]: signals it and waits up to 30 s for it to go
