@@ -66,44 +66,22 @@ T_START=$(date +%s)
 
 # ---------------------------------------------------------------- cleanup
 
-# pid_of PIDFILE NAME: the pid in PIDFILE if it runs and its command line mentions NAME
-pid_of() {
-	local pid cmd
-	[ -s "$1" ] || return 1
-	pid=$(cat "$1")
-	kill -0 "$pid" 2>/dev/null || return 1
-	cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-	[[ $cmd == *"$2"* ]] || return 1
-	echo "$pid"
-}
-
-# stop_pidfile PIDFILE NAME: TERM, then KILL after 10 s
-stop_pidfile() {
-	local pid i
-	pid=$(pid_of "$1" "$2") || { rm -f "$1"; return 0; }
-	kill -TERM "$pid" 2>/dev/null || true
-	for i in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	rm -f "$1"
-}
+source "$ROOT/scripts/pids.sh"
 
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
 	set +e
-	stop_pidfile "$RUN/floor-nginx.pid" nginx
-	stop_pidfile "$RUN/hello.pid" multiwatch
+	stop_pid "$RUN/floor-nginx.pid" nginx || true
+	stop_pid "$RUN/hello.pid" multiwatch || true
 	"${STACK[@]}" stop >/dev/null 2>&1
 	say "stopped the bench stack, the floor nginx and the hello workers"
 	exit "$rc"
 }
 
 # leftovers of an interrupted earlier run in the same VAR_DIR, then a fresh state
-stop_pidfile "$RUN/floor-nginx.pid" nginx
-stop_pidfile "$RUN/hello.pid" multiwatch
+stop_pid "$RUN/floor-nginx.pid" nginx || true
+stop_pid "$RUN/hello.pid" multiwatch || true
 "${STACK[@]}" stop >/dev/null 2>&1 || true
 rm -rf "$VAR_DIR"
 mkdir -p "$VAR_DIR" "$OUT"
@@ -329,8 +307,8 @@ curl -sf -o /dev/null "$F/hello" || die "the hello FastCGI floor does not answer
 
 wrk_run floor-nginx "$WRK_CONNS" "$BENCH_SECONDS" get.lua "$F/static"
 wrk_run floor-hello "$WRK_CONNS" "$BENCH_SECONDS" get.lua "$F/hello"
-stop_pidfile "$RUN/floor-nginx.pid" nginx
-stop_pidfile "$RUN/hello.pid" multiwatch
+stop_pid "$RUN/floor-nginx.pid" nginx || true
+stop_pid "$RUN/hello.pid" multiwatch || true
 
 # slap NAME QUERY QUERIES: mariadb-slap at concurrency 64; sets SLAP_QPS and SLAP_N
 slap() {

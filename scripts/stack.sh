@@ -28,32 +28,10 @@ CFG_KEYS=(SESSION_IDLE SESSION_MAX COOKIE_SECURE PBKDF2_ITER DB_TIMEOUT INVENTOR
 say() { printf '%s\n' "$*"; }
 die() { printf 'stack: %s\n' "$*" >&2; exit 1; }
 
-# alive PIDFILE NAME: the pid in PIDFILE runs and its command line mentions NAME
-# (no "| grep -q" here: with pipefail, grep quitting early can SIGPIPE tr and
-# turn a match into a failure, and then stop forgets a live process)
-alive() {
-	local pid cmd
-	[ -s "$1" ] || return 1
-	pid=$(cat "$1")
-	kill -0 "$pid" 2>/dev/null || return 1
-	cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-	[[ $cmd == *"$2"* ]]
-}
-
-# stop_pid PIDFILE NAME [SIGNAL]: signals it and waits up to 30 s for it to go
-stop_pid() {
-	local pid i
-	alive "$1" "$2" || { rm -f "$1"; return 0; }
-	pid=$(cat "$1")
-	kill "-${3:-TERM}" "$pid" 2>/dev/null || true
-	for i in $(seq 300); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-	rm -f "$1"
-	say "stopped $2"
-}
+source "$ROOT/scripts/pids.sh"
+alive() { pid_of "$1" "$2" >/dev/null; }
+# stop NAME-of-pidfile PROCESS [SIGNAL]: stops it and says so
+stop_one() { if stop_pid "$@"; then say "stopped $2"; fi; }
 
 start_db() {
 	mkdir -p "$VAR_DIR/mysql" "$RUN" "$LOG"
@@ -198,12 +176,12 @@ MSG
 }
 
 stop() {
-	stop_pid "$RUN/nginx.pid" nginx QUIT
+	stop_one "$RUN/nginx.pid" nginx QUIT
 	local n
 	for n in payment orders user orders-listener inventory; do
-		stop_pid "$RUN/$n.pid" multiwatch
+		stop_one "$RUN/$n.pid" multiwatch
 	done
-	stop_pid "$RUN/mysqld.pid" mariadbd
+	stop_one "$RUN/mysqld.pid" mariadbd
 }
 
 status() {
