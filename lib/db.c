@@ -535,3 +535,17 @@ db_done(db *d)
 	d->cursor = NULL;
 	d->cursor_bound = 0;
 }
+
+void
+db_ids_json(const int64_t *ids, int n, char *out, size_t cap)
+{
+	size_t len = 1;
+	int i;
+
+	/* cap is DB_IDS_JSON_CAP(n): 20 digits and a comma an id, brackets and NUL */
+	out[0] = '[';
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(out + len, cap - len, "%s%lld", i ? "," : "",
+		    (long long)ids[i]);
+	snprintf(out + len, cap - len, "]");
+}

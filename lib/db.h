@@ -20,6 +20,7 @@
 #ifndef MB_DB_H
 #define MB_DB_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cfg.h"
@@ -60,5 +61,14 @@ int      db_row(db *d, const char *sql, const char *in, const char *out, ...);
 int      db_select(db *d, const char *sql, const char *in, ...);
 int      db_next(db *d, const char *out, ...);
 void     db_done(db *d);
+
+/*
+ * A list of ids for one bound parameter: "[1,2,3]", which SQL reads with
+ * JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')). Prepared statements
+ * stay fixed (one per SQL text) whatever the list's length. `out` needs
+ * DB_IDS_JSON_CAP(n) bytes.
+ */
+#define DB_IDS_JSON_CAP(n) ((size_t)(n) * 21 + 3)
+void     db_ids_json(const int64_t *ids, int n, char *out, size_t cap);
 
 #endif

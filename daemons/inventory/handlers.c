@@ -124,17 +124,12 @@ inv_confirm(db *d, const inv_req *q)
 static char *
 inv_confirm_many(db *d, const inv_req *q)
 {
-	char ids[INV_MAX_BATCH * 21 + 3];
+	char ids[DB_IDS_JSON_CAP(INV_MAX_BATCH)];
 	json_t *not_sold;
 	int64_t n, id;
-	size_t len = 0;
-	int i, rc;
+	int rc;
 
-	ids[len++] = '[';
-	for (i = 0; i < q->nhistory; i++)
-		len += (size_t)snprintf(ids + len, sizeof ids - len, "%s%lld", i ? "," : "",
-		    (long long)q->history_ids[i]);
-	snprintf(ids + len, sizeof ids - len, "]");
+	db_ids_json(q->history_ids, q->nhistory, ids, sizeof ids);
 	n = db_exec(d, "UPDATE inventory_history h JOIN JSON_TABLE(?, '$[*]' COLUMNS "
 	    "(id BIGINT PATH '$')) j ON j.id = h.id SET h.state = 2, "
 	    "h.updated_at = UTC_TIMESTAMP(3) WHERE h.state = 1", "s", ids);

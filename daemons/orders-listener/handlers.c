@@ -40,13 +40,13 @@ static int
 listener_apply_batch(db *d, inv_client *inv)
 {
 	inv_req q = { .method = INV_CONFIRM };
-	int64_t order_ids[INV_MAX_BATCH], order_id, hid, n;
-	char ids[INV_MAX_BATCH * 21 + 3], detail[200], refs[INV_MAX_BATCH][80];
+	int64_t order_ids[INV_MAX_BATCH], paid_ids[INV_MAX_BATCH], order_id, hid, n;
+	char ids[DB_IDS_JSON_CAP(INV_MAX_BATCH)], detail[200], refs[INV_MAX_BATCH][80];
 	int paid[INV_MAX_BATCH];
 	json_t *reply, *not_sold, *v;
-	size_t len = 0, k;
+	size_t k;
 	mb_err err;
-	int count = 0, i, rc, skipped;
+	int count = 0, npaid = 0, i, rc, skipped;
 
 	/*
 	 * Only events whose copy is still reserved or sold: one whose copy was
@@ -76,7 +76,6 @@ listener_apply_batch(db *d, inv_client *inv)
 		return -1;
 	}
 	not_sold = json_object_get(reply, "notSold");
-	ids[len++] = '[';
 	for (i = 0; i < count; i++) {
 		skipped = 0;
 		json_array_foreach(not_sold, k, v)
@@ -89,10 +88,9 @@ listener_apply_batch(db *d, inv_client *inv)
 			    (long long)q.history_ids[i]);
 			continue;
 		}
-		len += (size_t)snprintf(ids + len, sizeof ids - len, "%s%lld", len > 1 ? "," : "",
-		    (long long)order_ids[i]);
+		paid_ids[npaid++] = order_ids[i];
 	}
-	snprintf(ids + len, sizeof ids - len, "]");
+	db_ids_json(paid_ids, npaid, ids, sizeof ids);
 	json_decref(reply);
 	if ((rc = db_begin(d)) != DB_OK)
 		return rc;
