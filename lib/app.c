@@ -336,6 +336,11 @@ app_main(const char *prog, const app_route *routes, int nroutes, int (*init)(voi
 	while (FCGX_Accept_r(&f) >= 0) {
 		app_handle(&f, routes, nroutes);
 		FCGX_Finish_r(&f);
+		/* a handler that left a transaction open would hold its row locks forever */
+		if (db_in_tx(app_dbh)) {
+			log_msg("error", NULL, "a handler left a transaction open; rolled back");
+			db_rollback(app_dbh);
+		}
 	}
 	return 0;
 }

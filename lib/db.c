@@ -54,6 +54,20 @@ db_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void
+db_try_start(db_try *t)
+{
+	t->attempt = 0;
+	t->started_ms = db_now_ms();
+}
+
+int
+db_try_again(db_try *t, int rc)
+{
+	return rc == DB_ECONFLICT && ++t->attempt < DB_RETRIES &&
+	    db_now_ms() - t->started_ms < 500;
+}
+
 static void
 db_disconnect(db *d)
 {
@@ -215,6 +229,12 @@ db_commit(db *d)
 	rc = mysql_commit(d->my) == 0 ? DB_OK : db_status(d, mysql_errno(d->my), mysql_error(d->my));
 	d->in_tx = 0;
 	return rc;
+}
+
+int
+db_in_tx(const db *d)
+{
+	return d->in_tx;
 }
 
 void

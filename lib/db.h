@@ -46,6 +46,8 @@ void     db_ref(db *d, const char *ref);
 int      db_begin(db *d);
 int      db_commit(db *d);
 void     db_rollback(db *d);
+/* 1 between a db_begin and its commit or rollback. */
+int      db_in_tx(const db *d);
 
 /* INSERT/UPDATE/DELETE: returns affected rows (>= 0) or a negative status. */
 int64_t  db_exec(db *d, const char *sql, const char *in, ...);
@@ -70,5 +72,23 @@ void     db_done(db *d);
  */
 #define DB_IDS_JSON_CAP(n) ((size_t)(n) * 21 + 3)
 void     db_ids_json(const int64_t *ids, int n, char *out, size_t cap);
+
+/*
+ * Retrying a transaction that lost a deadlock. A DB_ECONFLICT that comes
+ * back quickly is a deadlock victim (InnoDB rolled it back at once) and is
+ * run again, up to DB_RETRIES tries in all; one that comes after a lock-wait
+ * timeout has used the time budget and goes to the caller (503).
+ *
+ *   db_try t;
+ *   db_try_start(&t);
+ *   do rc = my_tx(...); while (db_try_again(&t, rc));
+ */
+#define DB_RETRIES 3
+typedef struct db_try {
+	int     attempt;
+	int64_t started_ms;
+} db_try;
+void     db_try_start(db_try *t);
+int      db_try_again(db_try *t, int rc);
 
 #endif

@@ -50,9 +50,27 @@ unit_tests() {
 	done
 }
 
+# log_marks: "file:lines" of every service log, to show later what was added
+log_marks() {
+	local f
+	for f in "$VAR_DIR"/log/*.log; do
+		[ -f "$f" ] && echo "$f:$(wc -l <"$f")"
+	done
+}
+
+# log_news MARKS: the warn and error lines logged since log_marks (at most 20 a file)
+log_news() {
+	local m f n
+	for m in $1; do
+		f=${m%:*} n=${m##*:}
+		tail -n +$((n + 1)) "$f" | grep -E ' (warn|error|fatal) |\[(error|crit|alert|emerg)\]' \
+			| tail -20 | cut -c1-300 | sed "s|^|    $(basename "$f"): |"
+	done
+}
+
 # e2e_tests BUILD: a fresh stack of that build, then every suite against it
 e2e_tests() {
-	local t name rc tag
+	local t name rc tag marks
 	tag=$(basename "$1")
 	export BUILD=$1
 	echo "== end-to-end tests ($1) on port $PORT, state in $VAR_DIR"
@@ -64,10 +82,13 @@ e2e_tests() {
 		for t in t/e2e/[0-9]*.sh; do
 			name=$(basename "$t" .sh)
 			echo "-- $name"
+			marks=$(log_marks)
 			timeout 600 bash "$t" >"$OUT/$tag-$name.log" 2>&1
 			rc=$?
 			grep -E '^(not )?ok - ' "$OUT/$tag-$name.log" | sed 's/^/  /'
 			count "$OUT/$tag-$name.log"
+			# a failure shows what the services logged meanwhile (CI keeps no files)
+			grep -q '^not ok - ' "$OUT/$tag-$name.log" && log_news "$marks"
 			if [ "$rc" -ne 0 ] && ! grep -q '^not ok - ' "$OUT/$tag-$name.log"; then
 				echo "  not ok - $name exited with status $rc"; failed=$((failed + 1))
 				tail -20 "$OUT/$tag-$name.log" | sed 's/^/    /'

@@ -94,13 +94,21 @@ listener_apply_batch(db *d, inv_client *inv)
 	json_decref(reply);
 	if ((rc = db_begin(d)) != DB_OK)
 		return rc;
-	n = db_exec(d, "UPDATE orders o JOIN JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) j "
-	    "ON j.id = o.id JOIN payments p ON p.order_id = o.id "
+	/*
+	 * STRAIGHT_JOIN from the id list: the rows are found by primary key, so
+	 * only this batch's orders are locked. Left to itself the optimizer
+	 * scanned every unpaid order through orders_state and locked them all
+	 * for the whole transaction, stalling pays and cancels of unrelated
+	 * orders and deadlocking with a cancel (which takes the order row, then
+	 * the orders_state entry, the other way round).
+	 */
+	n = db_exec(d, "UPDATE JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) j "
+	    "STRAIGHT_JOIN orders o ON o.id = j.id STRAIGHT_JOIN payments p ON p.order_id = o.id "
 	    "SET o.state = 'paid', o.paid_at = p.created_at WHERE o.state = 'unpaid'", "s", ids);
 	if (n >= 0)
-		n = db_exec(d, "UPDATE payment_events e JOIN JSON_TABLE(?, '$[*]' COLUMNS "
-		    "(id BIGINT PATH '$')) j ON j.id = e.order_id SET e.applied_at = UTC_TIMESTAMP(3) "
-		    "WHERE e.applied_at IS NULL", "s", ids);
+		n = db_exec(d, "UPDATE JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) j "
+		    "STRAIGHT_JOIN payment_events e ON e.order_id = j.id "
+		    "SET e.applied_at = UTC_TIMESTAMP(3) WHERE e.applied_at IS NULL", "s", ids);
 	if (n >= 0)
 		n = db_commit(d);
 	if (n < 0) {

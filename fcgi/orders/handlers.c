@@ -286,31 +286,52 @@ orders_get(app_req *r)
 	order_answer(r, 200, id, u.id);
 }
 
+/* cancel_tx's answer when the order exists but is not open (lk says why). */
+#define CANCEL_NOT_OPEN 2
+
+/* DB_OK cancelled and committed, DB_NONE, CANCEL_NOT_OPEN, or an error (rolled back). */
+static int
+cancel_tx(db *d, int64_t id, int64_t uid, order_lock *lk)
+{
+	int64_t n;
+	int rc;
+
+	if ((rc = order_lock_begin(d, id, uid, lk)) != DB_OK)
+		return rc;
+	if (!order_lock_open(lk)) {
+		db_rollback(d);
+		return CANCEL_NOT_OPEN;
+	}
+	n = db_exec(d, "UPDATE orders SET state = 'cancelled' WHERE id = ?", "i", id);
+	if (n < 0 || (n = db_commit(d)) < 0) {
+		db_rollback(d);
+		return (int)n;
+	}
+	return DB_OK;
+}
+
 void
 orders_cancel(app_req *r)
 {
 	order_lock lk;
 	auth_user u;
-	int64_t id, n;
+	int64_t id;
+	db_try t;
 	int rc;
-	db *d = app_db();
 
 	if (auth_require(r, &u) != 0 || app_param_id(r, "orderId", &id) != 0)
 		return;
-	if ((rc = order_lock_begin(d, id, u.id, &lk)) != DB_OK) {
-		app_fail_lookup(r, rc, "order");
-		return;
-	}
-	if (!order_lock_open(&lk)) {
-		db_rollback(d);
+	db_try_start(&t);
+	do
+		rc = cancel_tx(app_db(), id, u.id, &lk);
+	while (db_try_again(&t, rc));
+	if (rc == CANCEL_NOT_OPEN) {
 		app_fail(r, E_ORDER_CLOSED, "order is %s; it cannot be cancelled",
 		    lk.payment_id ? "paid" : lk.state);
 		return;
 	}
-	n = db_exec(d, "UPDATE orders SET state = 'cancelled' WHERE id = ?", "i", id);
-	if (n < 0 || (n = db_commit(d)) < 0) {
-		db_rollback(d);
-		app_fail_db(r, (int)n);
+	if (rc != DB_OK) {
+		app_fail_lookup(r, rc, "order");
 		return;
 	}
 	orders_release(r, lk.history_id);

@@ -32,52 +32,77 @@ payment_already(app_req *r, int64_t order_id, int64_t pay_id)
 	    "paymentId", (json_int_t)pay_id), "order is already paid");
 }
 
+/* pay_tx's answer when the order exists but is not open (lk says why). */
+#define PAY_NOT_OPEN 2
+
+/*
+ * The payment transaction: DB_OK committed (*pay_id, *ev set), DB_NONE no
+ * such order of this user, PAY_NOT_OPEN, or an error (rolled back).
+ */
+static int
+pay_tx(db *d, app_req *r, int64_t uid, int64_t order_id, order_lock *lk, int64_t *pay_id,
+    bus_event *ev)
+{
+	int64_t n;
+	int rc;
+
+	if ((rc = order_lock_begin(d, order_id, uid, lk)) != DB_OK)
+		return rc;
+	if (!order_lock_open(lk)) {
+		db_rollback(d);
+		return PAY_NOT_OPEN;
+	}
+	n = db_exec(d, "INSERT INTO payments (order_id, user_id, amount, created_at) "
+	    "VALUES (?, ?, ?, UTC_TIMESTAMP(3))", "iii", order_id, uid, lk->unit_price);
+	if (n < 0)
+		goto fail;
+	*pay_id = db_insert_id(d);
+	inv_new_id(ev->id);
+	ev->order_id = order_id;
+	ev->sent_time = app_now_us() / 1000000;
+	snprintf(ev->ref, sizeof ev->ref, "%s", r->ref);
+	n = db_exec(d, "INSERT INTO payment_events (id, order_id, payment_id, sent_time, ref) "
+	    "VALUES (?, ?, ?, ?, ?)", "siiis", ev->id, order_id, *pay_id, ev->sent_time, ev->ref);
+	if (n >= 0 && (n = db_commit(d)) >= 0)
+		return DB_OK;
+fail:
+	db_rollback(d);
+	return (int)n;
+}
+
 void
 payment_pay(app_req *r)
 {
 	bus_event ev = { .state = BUS_STATE_PAID };
-	int64_t order_id, pay_id, n;
+	int64_t order_id, pay_id = 0;
 	order_lock lk;
 	auth_user u;
-	db *d = app_db();
+	db_try t;
 	int rc;
 
 	if (auth_require(r, &u) != 0 || app_param_id(r, "orderId", &order_id) != 0)
 		return;
-	if ((rc = order_lock_begin(d, order_id, u.id, &lk)) != DB_OK) {
-		app_fail_lookup(r, rc, "order");
-		return;
-	}
-	if (!order_lock_open(&lk)) {
-		db_rollback(d);
+	/* A deadlock victim (a pay meeting a cancel or the listener) runs again. */
+	db_try_start(&t);
+	do
+		rc = pay_tx(app_db(), r, u.id, order_id, &lk, &pay_id, &ev);
+	while (db_try_again(&t, rc));
+	if (rc == PAY_NOT_OPEN) {
 		if (lk.payment_id)
 			payment_already(r, order_id, lk.payment_id);
 		else
 			app_fail(r, E_ORDER_CLOSED, "order is %s; it cannot be paid", lk.state);
 		return;
 	}
-	n = db_exec(d, "INSERT INTO payments (order_id, user_id, amount, created_at) "
-	    "VALUES (?, ?, ?, UTC_TIMESTAMP(3))", "iii", order_id, u.id, lk.unit_price);
-	if (n < 0)
-		goto fail;
-	pay_id = db_insert_id(d);
-	inv_new_id(ev.id);
-	ev.order_id = order_id;
-	ev.sent_time = app_now_us() / 1000000;
-	snprintf(ev.ref, sizeof ev.ref, "%s", r->ref);
-	n = db_exec(d, "INSERT INTO payment_events (id, order_id, payment_id, sent_time, ref) "
-	    "VALUES (?, ?, ?, ?, ?)", "siiis", ev.id, order_id, pay_id, ev.sent_time, ev.ref);
-	if (n < 0 || (n = db_commit(d)) < 0)
-		goto fail;
+	if (rc != DB_OK) {
+		app_fail_lookup(r, rc, "order");
+		return;
+	}
 	if (bus_publish(bus, &ev) != 0)
 		log_msg("warn", r->ref, "payment.done for order %lld not published; the listener "
 		    "will find it in the database", (long long)order_id);
 	app_ok(r, 200, json_pack("{s:I, s:I, s:I, s:s}", "orderId", (json_int_t)order_id,
 	    "paymentId", (json_int_t)pay_id, "amount", (json_int_t)lk.unit_price, "state", "paid"));
-	return;
-fail:
-	db_rollback(d);
-	app_fail_db(r, (int)n);
 }
 
 void
