@@ -5,6 +5,7 @@
  */
 #include "app.h"
 #include "auth.h"
+#include "epoch.h"
 #include "log.h"
 #include "session.h"
 
@@ -42,6 +43,18 @@ app_now_us(void)
 	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
+/* The status line and headers of an answer. */
+static void
+app_head(app_req *r, int status)
+{
+	FCGX_Request *f = r->fcgi;
+
+	r->status = status;
+	FCGX_FPrintF(f->out, "Status: %s\r\nContent-Type: application/json; charset=utf-8\r\n"
+	    "X-Request-Id: %s\r\nCache-Control: no-store\r\n%s\r\n",
+	    resp_status_line(status), r->ref, r->headers);
+}
+
 static void
 app_send(app_req *r, int status, char *body)
 {
@@ -55,10 +68,7 @@ app_send(app_req *r, int status, char *body)
 	}
 	if (body == NULL)
 		status = 500;
-	r->status = status;
-	FCGX_FPrintF(f->out, "Status: %s\r\nContent-Type: application/json; charset=utf-8\r\n"
-	    "X-Request-Id: %s\r\nCache-Control: no-store\r\n%s\r\n",
-	    resp_status_line(status), r->ref, r->headers);
+	app_head(r, status);
 	FCGX_PutS(body ? body : oom, f->out);
 	free(body);
 }
@@ -67,6 +77,25 @@ void
 app_ok(app_req *r, int status, json_t *data)
 {
 	app_send(r, status, resp_ok(r->ref, data));
+}
+
+void
+app_ok_raw(app_req *r, int status, const char *data)
+{
+	FCGX_Request *f = r->fcgi;
+	char head[256];
+	size_t n;
+
+	if (r->status != 0)
+		return;
+	if ((n = resp_ok_head(r->ref, head, sizeof head)) == 0) {
+		app_send(r, 500, NULL);
+		return;
+	}
+	app_head(r, status);
+	FCGX_PutStr(head, (int)n, f->out);
+	FCGX_PutS(data, f->out);
+	FCGX_PutChar('}', f->out);
 }
 
 void
@@ -321,8 +350,8 @@ app_main(const char *prog, const app_route *routes, int nroutes, int (*init)(voi
 		log_msg("error", NULL, "no usable SESSION_KEYS (each key needs 16+ characters)");
 		return 1;
 	}
-	if (auth_init(app_conf) != 0) {
-		log_msg("error", NULL, "cannot map SESSION_EPOCH_FILE %s", app_conf->session_epoch_file);
+	if (epoch_init(app_conf->epoch_file) != 0) {
+		log_msg("error", NULL, "cannot map EPOCH_FILE %s", app_conf->epoch_file);
 		return 1;
 	}
 	if ((app_dbh = db_new(app_conf, NULL)) == NULL || FCGX_Init() != 0)

@@ -44,6 +44,8 @@ const cfg  *app_cfg(void);
 db         *app_db(void);
 
 void        app_ok(app_req *r, int status, json_t *data);
+/* app_ok with `data` already serialised (a cached answer; not taken). */
+void        app_ok_raw(app_req *r, int status, const char *data);
 void        app_fail(app_req *r, mb_err code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* app_fail with a "data" member (ALREADY_PAID's paymentId). */

@@ -4,15 +4,13 @@
  * refused with one primary-key lookup, joined with the user's name.
  */
 #include "auth.h"
+#include "cache.h"
+#include "epoch.h"
 #include "log.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 static void
 auth_set_cookie(app_req *r, const session *s)
@@ -32,8 +30,8 @@ auth_set_cookie(app_req *r, const session *s)
 
 /*
  * Revocation, fast: a worker remembers the sessions it found valid, tagged
- * with the revocation epoch, a counter shared by every worker of every
- * service through SESSION_EPOCH_FILE (mmap'd). Logout revokes the session in
+ * with the revocation epoch (EPOCH_SESSIONS of epoch.h, shared by every
+ * worker of every service). Logout revokes the session in
  * the database and then bumps the epoch, so every cached entry stops
  * counting at once and the next request of each session is checked against
  * the database again. The epoch is read before the database is asked, so a
@@ -53,39 +51,12 @@ typedef struct auth_cached {
 	int64_t  until;   /* unix seconds */
 } auth_cached;
 
-static auth_cached       auth_cache[AUTH_CACHE];
-static volatile uint64_t *auth_epoch;
-
-int
-auth_init(const cfg *c)
-{
-	void *p;
-	int fd;
-
-	if (c->session_epoch_file == NULL)
-		return 0;
-	if ((fd = open(c->session_epoch_file, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
-		return -1;
-	if (ftruncate(fd, sizeof(uint64_t)) != 0 && errno != EINVAL) {
-		close(fd);
-		return -1;
-	}
-	p = mmap(NULL, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if (p == MAP_FAILED)
-		return -1;
-	auth_epoch = p;
-	return 0;
-}
+static auth_cached auth_cache[AUTH_CACHE];
 
 static auth_cached *
 auth_slot(const char *sid)
 {
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *sid != '\0'; sid++)
-		h = (h ^ (unsigned char)*sid) * 1099511628211ULL;
-	return &auth_cache[h % AUTH_CACHE];
+	return &auth_cache[cache_hash(sid) % AUTH_CACHE];
 }
 
 int
@@ -112,7 +83,7 @@ auth_require(app_req *r, auth_user *u)
 		return -1;
 	}
 	slot = auth_slot(u->s.sid);
-	epoch = auth_epoch ? __atomic_load_n(auth_epoch, __ATOMIC_ACQUIRE) + 1 : 0;
+	epoch = epoch_get(EPOCH_SESSIONS);
 	if (epoch != 0 && slot->epoch == epoch && now < slot->until && slot->uid == u->s.uid &&
 	    strcmp(slot->sid, u->s.sid) == 0) {
 		uid = slot->uid;
@@ -181,8 +152,7 @@ auth_logout(app_req *r, const auth_user *u)
 		return -1;
 	}
 	/* after the COMMIT: every worker's cached sessions now need a fresh look */
-	if (auth_epoch != NULL)
-		__atomic_add_fetch(auth_epoch, 1, __ATOMIC_RELEASE);
+	epoch_bump(EPOCH_SESSIONS);
 	auth_slot(u->s.sid)->epoch = 0;
 	app_header(r, "Set-Cookie: %s=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax%s",
 	    SESSION_COOKIE, c->cookie_secure ? "; Secure" : "");

@@ -17,8 +17,6 @@ typedef struct auth_user {
 	session s;
 } auth_user;
 
-/* Maps the shared revocation epoch (SESSION_EPOCH_FILE), if configured. */
-int auth_init(const cfg *c);
 /* 0 with *u filled, or -1 after answering 401 (or 503). Refreshes the idle expiry. */
 int auth_require(app_req *r, auth_user *u);
 /* Opens a new session for uid and sets the cookie; -1 after answering 503. */

@@ -114,7 +114,7 @@ cfg_load(void)
 	conf.session_max = cfg_int("SESSION_MAX", 86400, 1, 86400 * 365);
 	conf.cookie_secure = (int)cfg_int("COOKIE_SECURE", 0, 0, 1);
 	conf.pbkdf2_iter = (int)cfg_int("PBKDF2_ITER", 600000, 1, 100000000);
-	conf.session_epoch_file = cfg_str("SESSION_EPOCH_FILE", NULL);
+	conf.epoch_file = cfg_str("EPOCH_FILE", NULL);
 	conf.inventory_url = cfg_str("INVENTORY_URL", "ipc:///tmp/microbook-inventory.ipc");
 	conf.inventory_timeout_ms = (int)cfg_int("INVENTORY_TIMEOUT_MS", 2000, 50, 60000);
 	conf.inventory_threads = (int)cfg_int("INVENTORY_THREADS", 4, 1, 64);

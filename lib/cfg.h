@@ -24,7 +24,7 @@ typedef struct cfg {
 	int64_t     session_max;       /* seconds */
 	int         cookie_secure;
 	int         pbkdf2_iter;
-	const char *session_epoch_file; /* shared revocation counter (auth.c); NULL: none */
+	const char *epoch_file;         /* shared change counters (epoch.h); NULL: none */
 
 	const char *inventory_url;
 	int         inventory_timeout_ms;

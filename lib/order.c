@@ -10,10 +10,10 @@ order_lock_begin(db *d, int64_t id, int64_t uid, order_lock *o)
 
 	if ((rc = db_begin(d)) != DB_OK)
 		return rc;
-	rc = db_row(d, "SELECT o.state, o.history_id, o.unit_price, p.id FROM orders o "
+	rc = db_row(d, "SELECT o.state, o.history_id, o.unit_price, o.user_id, p.id FROM orders o "
 	    "LEFT JOIN payments p ON p.order_id = o.id WHERE o.id = ? AND (o.user_id = ? OR ? = 0) "
-	    "FOR UPDATE", "iii", "siin", id, uid, uid, o->state, sizeof o->state, &o->history_id,
-	    &o->unit_price, &o->payment_id, &no_payment);
+	    "FOR UPDATE", "iii", "siiin", id, uid, uid, o->state, sizeof o->state, &o->history_id,
+	    &o->unit_price, &o->user_id, &o->payment_id, &no_payment);
 	if (rc != DB_OK)
 		db_rollback(d);
 	else if (no_payment)

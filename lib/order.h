@@ -15,6 +15,7 @@ typedef struct order_lock {
 	char    state[16];    /* unpaid, paid, cancelled, expired */
 	int64_t history_id;   /* its inventory reservation */
 	int64_t unit_price;
+	int64_t user_id;      /* its owner */
 	int64_t payment_id;   /* 0 when it has no payment */
 } order_lock;
 

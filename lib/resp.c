@@ -125,6 +125,25 @@ resp_ok(const char *ref, json_t *data)
 	    "data", data ? data : json_object()));
 }
 
+size_t
+resp_ok_head(const char *ref, char *out, size_t cap)
+{
+	static const char pre[] = "{\"success\":true,\"ref\":", post[] = ",\"data\":";
+	char r[128];
+	json_t *s = json_string(resp_utf8(ref, r, sizeof r));
+	size_t n = 0, len;
+
+	if (s != NULL && cap > sizeof pre)
+		n = json_dumpb(s, out + sizeof pre - 1, cap - sizeof pre, JSON_ENCODE_ANY);
+	json_decref(s);
+	len = sizeof pre - 1 + n;
+	if (n == 0 || len + sizeof post > cap)
+		return 0;
+	memcpy(out, pre, sizeof pre - 1);
+	memcpy(out + len, post, sizeof post);
+	return len + sizeof post - 1;
+}
+
 char *
 resp_err(const char *ref, mb_err code, const char *detail, json_t *extra)
 {

@@ -49,6 +49,12 @@ const char *resp_utf8(const char *s, char *out, size_t cap);
  * carries the existing paymentId) and is taken too.
  */
 char *resp_ok(const char *ref, json_t *data);
+/*
+ * The start of resp_ok's envelope, up to and including "data": — for a
+ * `data` already serialised (a cached answer): the envelope is this, the
+ * data, and "}". Returns its length, or 0 when it does not fit in cap.
+ */
+size_t resp_ok_head(const char *ref, char *out, size_t cap);
 char *resp_err(const char *ref, mb_err code, const char *detail, json_t *extra);
 
 #endif

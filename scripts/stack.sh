@@ -100,7 +100,7 @@ write_config() {
 		echo "DB_NAME=microbook"
 		echo "SESSION_KEYS=$keys"
 		echo "LOG_DIR=$LOG"
-		echo "SESSION_EPOCH_FILE=$RUN/session.epoch"
+		echo "EPOCH_FILE=$RUN/epochs"
 		echo "INVENTORY_URL=${INVENTORY_URL:-ipc://$RUN/inventory.ipc}"
 		echo "BUS_URL=${BUS_URL:-ipc://$RUN/bus.ipc}"
 		for k in "${CFG_KEYS[@]}"; do

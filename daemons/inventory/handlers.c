@@ -5,6 +5,7 @@
  * only forward: 1 (reserved) -> 2 (sold) by Confirm, 1 -> 3 (released) by
  * Release, each once; a repeat of a finished move is a no-op success.
  */
+#include "epoch.h"
 #include "inventory.h"
 #include "log.h"
 
@@ -77,6 +78,7 @@ inv_sell_once(db *d, const inv_req *q, int *retry)
 		*retry = n == DB_ECONFLICT;
 		return inv_db_err((int)n);
 	}
+	epoch_bump(EPOCH_CATALOGUE); /* the catalogue's stock changed */
 	return inv_sold(hid, price);
 }
 
@@ -193,6 +195,7 @@ inv_release_once(db *d, int64_t hid, int sweeping, int *retry)
 		*retry = n == DB_ECONFLICT;
 		return inv_db_err((int)n);
 	}
+	epoch_bump(EPOCH_CATALOGUE);
 	return inv_reply_ok(json_pack("{s:b}", "changed", 1));
 }
 

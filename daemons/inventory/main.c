@@ -8,6 +8,7 @@
  */
 #include "cfg.h"
 #include "db.h"
+#include "epoch.h"
 #include "inv.h"
 #include "inventory.h"
 #include "log.h"
@@ -136,6 +137,10 @@ main(void)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL); /* threads inherit; main waits below */
 	if (nthreads > INVENTORY_MAX_THREADS)
 		nthreads = INVENTORY_MAX_THREADS;
+	if (epoch_init(c->epoch_file) != 0) {
+		log_msg("error", NULL, "cannot map EPOCH_FILE %s", c->epoch_file);
+		return 1;
+	}
 	if ((inv_sock = nn_socket(AF_SP_RAW, NN_REP)) < 0 || nn_bind(inv_sock, c->inventory_url) < 0) {
 		log_msg("error", NULL, "cannot bind %s: %s", c->inventory_url, nn_strerror(nn_errno()));
 		return 1;

@@ -3,6 +3,7 @@
  * Both take the order row lock first (as pay and cancel do), so a payment
  * and an expiry of one order cannot both win.
  */
+#include "epoch.h"
 #include "listener.h"
 #include "log.h"
 #include "order.h"
@@ -40,7 +41,8 @@ static int
 listener_apply_batch(db *d, inv_client *inv)
 {
 	inv_req q = { .method = INV_CONFIRM };
-	int64_t order_ids[INV_MAX_BATCH], paid_ids[INV_MAX_BATCH], order_id, hid, n;
+	int64_t order_ids[INV_MAX_BATCH], paid_ids[INV_MAX_BATCH], user_ids[INV_MAX_BATCH];
+	int64_t order_id, hid, uid, n;
 	char ids[DB_IDS_JSON_CAP(INV_MAX_BATCH)], detail[200], refs[INV_MAX_BATCH][80];
 	int paid[INV_MAX_BATCH];
 	json_t *reply, *not_sold, *v;
@@ -54,14 +56,15 @@ listener_apply_batch(db *d, inv_client *inv)
 	 * and, once 256 of them piled up, starve the rest. Such an event stays
 	 * unapplied for an operator, and invariants.sh reports it.
 	 */
-	rc = db_select(d, "SELECT e.order_id, o.history_id, e.ref FROM payment_events e "
+	rc = db_select(d, "SELECT e.order_id, o.history_id, o.user_id, e.ref FROM payment_events e "
 	    "JOIN orders o ON o.id = e.order_id JOIN inventory_history h ON h.id = o.history_id "
 	    "WHERE e.applied_at IS NULL AND h.state IN (1, 2) ORDER BY e.sent_time LIMIT 256", "");
 	if (rc < 0)
 		return rc;
-	while (count < INV_MAX_BATCH && (rc = db_next(d, "iis", &order_id, &hid, refs[count],
-	    sizeof refs[count])) == DB_OK) {
+	while (count < INV_MAX_BATCH && (rc = db_next(d, "iiis", &order_id, &hid, &uid,
+	    refs[count], sizeof refs[count])) == DB_OK) {
 		order_ids[count] = order_id;
+		user_ids[count] = uid;
 		q.history_ids[count++] = hid;
 	}
 	db_done(d);
@@ -116,9 +119,11 @@ listener_apply_batch(db *d, inv_client *inv)
 		return (int)n;
 	}
 	for (i = 0; i < count; i++)
-		if (paid[i])
+		if (paid[i]) {
+			epoch_bump(epoch_user(user_ids[i])); /* their order lists changed */
 			log_msg("info", refs[i], "payment.done: order %lld paid",
 			    (long long)order_ids[i]);
+		}
 	return count;
 }
 
@@ -153,6 +158,7 @@ listener_expire_one(db *d, inv_client *inv, int64_t id)
 		db_rollback(d);
 		return (int)n;
 	}
+	epoch_bump(epoch_user(lk.user_id));
 	log_msg("info", "expiry", "order %lld expired", (long long)id);
 	/* If this fails the inventory sweep releases it: the order is closed. */
 	(void)listener_inv(inv, INV_RELEASE, lk.history_id, "expiry");

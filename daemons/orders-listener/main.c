@@ -9,6 +9,7 @@
 #include "bus.h"
 #include "cfg.h"
 #include "db.h"
+#include "epoch.h"
 #include "inv.h"
 #include "listener.h"
 #include "log.h"
@@ -57,6 +58,10 @@ main(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	if (epoch_init(c->epoch_file) != 0) {
+		log_msg("error", NULL, "cannot map EPOCH_FILE %s", c->epoch_file);
+		return 1;
+	}
 	if ((d = db_new(c, NULL)) == NULL ||
 	    (inv = inv_client_new(c->inventory_url, c->inventory_timeout_ms)) == NULL ||
 	    (sub = bus_sub_open(c->bus_url, 200)) < 0)

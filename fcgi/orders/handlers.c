@@ -6,11 +6,14 @@
  * releases the orphan after SWEEP_GRACE. All SQL of the service is here.
  */
 #include "auth.h"
+#include "cache.h"
+#include "epoch.h"
 #include "inv.h"
 #include "order.h"
 #include "orders.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -129,14 +132,43 @@ orders_release(app_req *r, int64_t history_id)
  * re-encode of every book. Every change to stock still goes through the
  * daemon.
  */
+/*
+ * Sends `data` (a {...} to be serialised) as a 200, and keeps its text in
+ * the cache under key for epoch.
+ */
+static void
+orders_answer_cached(app_req *r, const char *key, uint64_t epoch, json_t *data)
+{
+	char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
+
+	json_decref(data);
+	if (text == NULL) {
+		app_fail(r, E_INTERNAL, "out of memory");
+		return;
+	}
+	app_ok_raw(r, 200, text);
+	cache_put(key, epoch, text);
+}
+
+/*
+ * The catalogue. Kept rendered per worker while no stock changed: the
+ * inventory daemon bumps EPOCH_CATALOGUE after every commit that moves
+ * stock (cache.h), so a cached answer is never behind a sale or release.
+ */
 void
 orders_books(app_req *r)
 {
+	uint64_t epoch = epoch_get(EPOCH_CATALOGUE); /* read before the database */
+	const char *hit = cache_get("books", epoch);
 	json_t *books;
 	char title[256];
 	int64_t id, price, stock;
 	int rc;
 
+	if (hit != NULL) {
+		app_ok_raw(r, 200, hit);
+		return;
+	}
 	if ((rc = db_select(app_db(), "SELECT id, title, unit_price, stock FROM books ORDER BY id",
 	    "")) < 0) {
 		app_fail_db(r, rc);
@@ -151,7 +183,7 @@ orders_books(app_req *r)
 		app_fail_db(r, rc);
 		return;
 	}
-	app_ok(r, 200, json_pack("{s:o}", "books", books));
+	orders_answer_cached(r, "books", epoch, json_pack("{s:o}", "books", books));
 }
 
 static int
@@ -222,6 +254,7 @@ orders_new(app_req *r)
 		app_fail_db(r, (int)n);
 		return;
 	}
+	epoch_bump(epoch_user(u.id)); /* this user's order lists changed */
 	/* answered from what we wrote: no second round trip to read it back */
 	o.id = db_insert_id(app_db());
 	o.book_id = book_id;
@@ -236,6 +269,9 @@ orders_list(app_req *r)
 {
 	const char *limit_s = req_param(&r->params, "limit"), *before_s;
 	int64_t limit = ORDERS_LIMIT_DEFAULT, before = INT64_MAX, last = 0;
+	char key[CACHE_KEY_MAX];
+	const char *hit;
+	uint64_t epoch;
 	json_t *list;
 	auth_user u;
 	order o;
@@ -251,6 +287,14 @@ orders_list(app_req *r)
 	if ((before_s = req_param(&r->params, "before")) != NULL &&
 	    app_id(r, "before", before_s, &before) != 0)
 		return;
+	/* kept per worker while none of this user's orders changed (cache.h) */
+	epoch = epoch_get(epoch_user(u.id));
+	snprintf(key, sizeof key, "orders:%lld:%lld:%lld", (long long)u.id, (long long)before,
+	    (long long)limit);
+	if ((hit = cache_get(key, epoch)) != NULL) {
+		app_ok_raw(r, 200, hit);
+		return;
+	}
 	/* one row more than asked tells whether there is a next page */
 	/* the index is forced: on young tables the optimiser walks the primary key instead */
 	rc = db_select(app_db(), "SELECT " ORDER_COLS " FROM orders FORCE INDEX (orders_user) "
@@ -271,7 +315,7 @@ orders_list(app_req *r)
 		app_fail_db(r, rc);
 		return;
 	}
-	app_ok(r, 200, json_pack("{s:o, s:o}", "orders", list,
+	orders_answer_cached(r, key, epoch, json_pack("{s:o, s:o}", "orders", list,
 	    "next", rc == DB_OK ? json_integer(last) : json_null()));
 }
 
@@ -334,6 +378,7 @@ orders_cancel(app_req *r)
 		app_fail_lookup(r, rc, "order");
 		return;
 	}
+	epoch_bump(epoch_user(u.id));
 	orders_release(r, lk.history_id);
 	order_answer(r, 200, id, u.id);
 }

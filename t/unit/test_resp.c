@@ -74,6 +74,28 @@ test_ok_defaults(void **state)
 	json_decref(root);
 }
 
+/* A cached answer's envelope (head + data + "}") is byte for byte resp_ok's. */
+static void
+test_ok_head_matches_ok(void **state)
+{
+	static const char *refs[] = { "abc123", "", "quote\" back\\ nl\n", "\xff\xfe bad utf-8" };
+	const char *data = "{\"books\":[{\"bookId\":1}]}";
+	char head[256], joined[512];
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof refs / sizeof refs[0]; i++) {
+		char *want = resp_ok(refs[i], json_loads(data, 0, NULL));
+
+		n = resp_ok_head(refs[i], head, sizeof head);
+		assert_true(n > 0 && n == strlen(head));
+		snprintf(joined, sizeof joined, "%s%s}", head, data);
+		assert_string_equal(joined, want);
+		free(want);
+	}
+	assert_int_equal(resp_ok_head("abc123", head, 20), 0); /* does not fit */
+}
+
 static void
 test_err_envelope(void **state)
 {
@@ -319,6 +341,7 @@ main(void)
 		cmocka_unit_test(test_code_parse),
 		cmocka_unit_test(test_code_out_of_range),
 		cmocka_unit_test(test_status_lines),
+		cmocka_unit_test(test_ok_head_matches_ok),
 		cmocka_unit_test(test_detail_escaping),
 		cmocka_unit_test(test_detail_not_utf8),
 	};

@@ -1,0 +1,30 @@
+/*
+ * cache: a worker's rendered answers (the `data` JSON of the envelope),
+ * direct-mapped by key, each tagged with the epoch (epoch.h) it was read
+ * under and kept at most CACHE_TTL_MS. An entry counts only while its epoch
+ * is still the current one: a change made through the services bumps the
+ * epoch after its COMMIT, so the next read renders afresh; the lifetime
+ * bounds what a change made by hand in SQL (no bump) leaves visible.
+ * With no epoch file (epoch 0) nothing is cached.
+ */
+#ifndef MB_CACHE_H
+#define MB_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CACHE_SLOTS   64
+#define CACHE_TTL_MS  1000
+#define CACHE_MAX_LEN (32 * 1024) /* bigger answers are not kept */
+#define CACHE_KEY_MAX 64
+
+/* The data cached under key for this epoch, or NULL. */
+const char *cache_get(const char *key, uint64_t epoch);
+/* Keeps data (taking ownership; freed now if it is not kept). */
+void        cache_put(const char *key, uint64_t epoch, char *data);
+/* A string's FNV-1a hash, for the direct-mapped caches (this one, auth's). */
+uint64_t    cache_hash(const char *s);
+/* Forgets everything (tests). */
+void        cache_clear(void);
+
+#endif
