@@ -1,6 +1,7 @@
 /* cache: see cache.h. */
 #include "cache.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -9,10 +10,12 @@ typedef struct cache_entry {
 	char     key[CACHE_KEY_MAX];
 	uint64_t epoch;
 	int64_t  until_ms;
+	size_t   len;
 	char    *data;
 } cache_entry;
 
-static cache_entry cache[CACHE_SLOTS];
+static cache_entry cache[CACHE_SETS][CACHE_WAYS];
+static size_t      cache_bytes;
 
 static int64_t
 cache_now_ms(void)
@@ -33,19 +36,33 @@ cache_hash(const char *s)
 	return h;
 }
 
-static cache_entry *
-cache_slot(const char *key)
+static void
+cache_drop(cache_entry *e)
 {
-	return &cache[cache_hash(key) % CACHE_SLOTS];
+	cache_bytes -= e->len;
+	free(e->data);
+	e->data = NULL;
+	e->len = 0;
+}
+
+/* The entry holding key, or NULL. */
+static cache_entry *
+cache_find(cache_entry *set, const char *key)
+{
+	int i;
+
+	for (i = 0; i < CACHE_WAYS; i++)
+		if (set[i].data != NULL && strcmp(set[i].key, key) == 0)
+			return &set[i];
+	return NULL;
 }
 
 const char *
 cache_get(const char *key, uint64_t epoch)
 {
-	cache_entry *e = cache_slot(key);
+	cache_entry *e = cache_find(cache[cache_hash(key) % CACHE_SETS], key);
 
-	if (epoch == 0 || e->data == NULL || e->epoch != epoch || strcmp(e->key, key) != 0 ||
-	    cache_now_ms() >= e->until_ms)
+	if (epoch == 0 || e == NULL || e->epoch != epoch || cache_now_ms() >= e->until_ms)
 		return NULL;
 	return e->data;
 }
@@ -53,27 +70,49 @@ cache_get(const char *key, uint64_t epoch)
 void
 cache_put(const char *key, uint64_t epoch, char *data)
 {
-	cache_entry *e = cache_slot(key);
+	cache_entry *set = cache[cache_hash(key) % CACHE_SETS], *e;
+	size_t len = data ? strlen(data) : 0;
+	int i;
 
-	if (epoch == 0 || data == NULL || strlen(key) >= sizeof e->key ||
-	    strlen(data) > CACHE_MAX_LEN) {
+	if (epoch == 0 || data == NULL || strlen(key) >= CACHE_KEY_MAX || len > CACHE_MAX_LEN) {
 		free(data);
 		return;
 	}
-	free(e->data);
-	strcpy(e->key, key);
+	if ((e = cache_find(set, key)) != NULL)
+		cache_drop(e);
+	/* room: an empty entry of the set, else its oldest; then the byte budget */
+	for (i = 0, e = &set[0]; i < CACHE_WAYS; i++) {
+		if (set[i].data == NULL) {
+			e = &set[i];
+			break;
+		}
+		if (set[i].until_ms < e->until_ms)
+			e = &set[i];
+	}
+	if (e->data != NULL)
+		cache_drop(e);
+	for (i = 0; i < CACHE_WAYS && cache_bytes + len > CACHE_BUDGET; i++)
+		if (set[i].data != NULL)
+			cache_drop(&set[i]);
+	if (cache_bytes + len > CACHE_BUDGET) {
+		free(data);
+		return;
+	}
+	snprintf(e->key, sizeof e->key, "%s", key);
 	e->epoch = epoch;
 	e->until_ms = cache_now_ms() + CACHE_TTL_MS;
+	e->len = len;
 	e->data = data;
+	cache_bytes += len;
 }
 
 void
 cache_clear(void)
 {
-	int i;
+	int s, w;
 
-	for (i = 0; i < CACHE_SLOTS; i++) {
-		free(cache[i].data);
-		cache[i].data = NULL;
-	}
+	for (s = 0; s < CACHE_SETS; s++)
+		for (w = 0; w < CACHE_WAYS; w++)
+			if (cache[s][w].data != NULL)
+				cache_drop(&cache[s][w]);
 }

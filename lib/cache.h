@@ -1,6 +1,6 @@
 /*
  * cache: a worker's rendered answers (the `data` JSON of the envelope),
- * direct-mapped by key, each tagged with the epoch (epoch.h) it was read
+ * 4-way set-associative by key (the oldest entry of a set makes room), each tagged with the epoch (epoch.h) it was read
  * under and kept at most CACHE_TTL_MS. An entry counts only while its epoch
  * is still the current one: a change made through the services bumps the
  * epoch after its COMMIT, so the next read renders afresh; the lifetime
@@ -13,9 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CACHE_SLOTS   64
+#define CACHE_SETS    64
+#define CACHE_WAYS    4                  /* a key may sit in any of its set's 4 entries */
+#define CACHE_SLOTS   (CACHE_SETS * CACHE_WAYS)
 #define CACHE_TTL_MS  1000
-#define CACHE_MAX_LEN (32 * 1024) /* bigger answers are not kept */
+#define CACHE_MAX_LEN (16 * 1024)        /* bigger answers are not kept */
+#define CACHE_BUDGET  (2 * 1024 * 1024)  /* bytes kept in all, at most */
 #define CACHE_KEY_MAX 64
 
 /* The data cached under key for this epoch, or NULL. */

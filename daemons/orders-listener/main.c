@@ -18,10 +18,18 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #define CATCH_UP_MS 500
 #define EXPIRE_MS   1000
 #define PURGE_MS    60000
+/*
+ * Under a stream of payments, a batch waits until COALESCE_MS after the one
+ * before it, so that one batch (one Confirm, one transaction, one commit)
+ * carries the events of those milliseconds instead of one or two each; a
+ * payment after a quiet spell is applied at once.
+ */
+#define COALESCE_MS 20
 
 static volatile sig_atomic_t stopping;
 
@@ -46,7 +54,7 @@ main(void)
 {
 	const cfg *c = cfg_load();
 	struct sigaction sa;
-	int64_t next_catch_up = 0, next_expire = 0, next_purge = 0;
+	int64_t next_catch_up = 0, next_expire = 0, next_purge = 0, last_apply = 0;
 	inv_client *inv;
 	db *d;
 	int sub;
@@ -84,9 +92,16 @@ main(void)
 			n = nn_recv(sub, &msg, NN_MSG, NN_DONTWAIT);
 		}
 		now = now_ms();
+		if (heard > 0 && now - last_apply < COALESCE_MS) {
+			struct timespec wait = { 0, (long)(last_apply + COALESCE_MS - now) * 1000000L };
+
+			nanosleep(&wait, NULL); /* the messages meanwhile are drained next turn */
+			now = now_ms();
+		}
 		if (heard > 0 || now >= next_catch_up) {
 			if (listener_catch_up(d, inv) != 0)
 				log_msg("warn", "payment.done", "could not apply payments; will retry");
+			last_apply = now;
 			next_catch_up = now + CATCH_UP_MS;
 		}
 		if (now >= next_expire) {

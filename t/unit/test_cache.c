@@ -146,6 +146,63 @@ test_cache_limits(void **state)
 	}
 }
 
+/* Keys that land in one set: up to CACHE_WAYS of them are kept together. */
+static void
+test_cache_set_holds_its_ways(void **state)
+{
+	uint64_t e = epoch_get(EPOCH_SESSIONS);
+	char keys[CACHE_WAYS + 1][32];
+	struct timespec tick = { 0, 2 * 1000000L };
+	int n = 0, i;
+	uint64_t set = cache_hash("orders:0") % CACHE_SETS;
+
+	(void)state;
+	cache_clear();
+	for (i = 0; n < CACHE_WAYS + 1; i++) {
+		snprintf(keys[n], sizeof keys[n], "orders:%d", i);
+		if (cache_hash(keys[n]) % CACHE_SETS == set)
+			n++;
+	}
+	for (i = 0; i < CACHE_WAYS; i++) {
+		cache_put(keys[i], e, strdup(keys[i]));
+		nanosleep(&tick, NULL); /* distinct ages */
+	}
+	for (i = 0; i < CACHE_WAYS; i++)
+		assert_string_equal(cache_get(keys[i], e), keys[i]);
+	cache_put(keys[CACHE_WAYS], e, strdup(keys[CACHE_WAYS]));  /* the oldest makes room */
+	assert_null(cache_get(keys[0], e));
+	for (i = 1; i <= CACHE_WAYS; i++)
+		assert_string_equal(cache_get(keys[i], e), keys[i]);
+}
+
+/* However many big answers are put, what is kept stays within the budget. */
+static void
+test_cache_budget(void **state)
+{
+	uint64_t e = epoch_get(EPOCH_SESSIONS);
+	size_t kept = 0;
+	int i;
+
+	(void)state;
+	cache_clear();
+	for (i = 0; i < 2 * CACHE_SLOTS; i++) {
+		char k[32], *v = malloc(CACHE_MAX_LEN + 1);
+
+		snprintf(k, sizeof k, "books:%d", i);
+		memset(v, 'b', CACHE_MAX_LEN);
+		v[CACHE_MAX_LEN] = '\0';
+		cache_put(k, e, v);
+	}
+	for (i = 0; i < 2 * CACHE_SLOTS; i++) {
+		char k[32];
+
+		snprintf(k, sizeof k, "books:%d", i);
+		if (cache_get(k, e) != NULL)
+			kept += CACHE_MAX_LEN;
+	}
+	assert_true(kept > 0 && kept <= CACHE_BUDGET);
+}
+
 int
 main(void)
 {
@@ -156,6 +213,8 @@ main(void)
 		cmocka_unit_test(test_cache_no_epoch_no_cache),
 		cmocka_unit_test(test_cache_expires),
 		cmocka_unit_test(test_cache_limits),
+		cmocka_unit_test(test_cache_set_holds_its_ways),
+		cmocka_unit_test(test_cache_budget),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
