@@ -127,12 +127,6 @@ orders_release(app_req *r, int64_t history_id)
 }
 
 /*
- * The catalogue is read straight from the database: it changes nothing, and
- * asking the inventory daemon would add a hop and a JSON decode and
- * re-encode of every book. Every change to stock still goes through the
- * daemon.
- */
-/*
  * Sends `data` (a {...} to be serialised) as a 200, and keeps its text in
  * the cache under key for epoch.
  */
@@ -151,9 +145,12 @@ orders_answer_cached(app_req *r, const char *key, uint64_t epoch, json_t *data)
 }
 
 /*
- * The catalogue. Kept rendered per worker while no stock changed: the
- * inventory daemon bumps EPOCH_CATALOGUE after every commit that moves
- * stock (cache.h), so a cached answer is never behind a sale or release.
+ * The catalogue is read straight from the database: it changes nothing, and
+ * asking the inventory daemon would add a hop and a JSON decode and
+ * re-encode of every book. Every change to stock still goes through the
+ * daemon, which bumps EPOCH_CATALOGUE after each commit that moves stock; a
+ * worker keeps the rendered catalogue while that epoch holds (cache.h), so
+ * a kept answer is never behind a sale or release.
  */
 void
 orders_books(app_req *r)
