@@ -1,10 +1,10 @@
 /* cache: see cache.h. */
 #include "cache.h"
+#include "clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 typedef struct cache_entry {
 	char     key[CACHE_KEY_MAX];
@@ -16,15 +16,6 @@ typedef struct cache_entry {
 
 static cache_entry cache[CACHE_SETS][CACHE_WAYS];
 static size_t      cache_bytes;
-
-static int64_t
-cache_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 uint64_t
 cache_hash(const char *s)
@@ -62,7 +53,7 @@ cache_get(const char *key, uint64_t epoch)
 {
 	cache_entry *e = cache_find(cache[cache_hash(key) % CACHE_SETS], key);
 
-	if (epoch == 0 || e == NULL || e->epoch != epoch || cache_now_ms() >= e->until_ms)
+	if (epoch == 0 || e == NULL || e->epoch != epoch || clock_mono_ms() >= e->until_ms)
 		return NULL;
 	return e->data;
 }
@@ -100,7 +91,7 @@ cache_put(const char *key, uint64_t epoch, char *data)
 	}
 	snprintf(e->key, sizeof e->key, "%s", key);
 	e->epoch = epoch;
-	e->until_ms = cache_now_ms() + CACHE_TTL_MS;
+	e->until_ms = clock_mono_ms() + CACHE_TTL_MS;
 	e->len = len;
 	e->data = data;
 	cache_bytes += len;

@@ -5,6 +5,7 @@
  * it; outside a transaction the failed call is retried once on a fresh
  * connection, inside one the caller gets DB_EUNAVAIL and must start over.
  */
+#include "clock.h"
 #include "db.h"
 #include "log.h"
 
@@ -45,27 +46,18 @@ struct db {
 	char        ref[80];
 };
 
-static int64_t
-db_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 db_try_start(db_try *t)
 {
 	t->attempt = 0;
-	t->started_ms = db_now_ms();
+	t->started_ms = clock_mono_ms();
 }
 
 int
 db_try_again(db_try *t, int rc)
 {
 	return rc == DB_ECONFLICT && ++t->attempt < DB_RETRIES &&
-	    db_now_ms() - t->started_ms < 500;
+	    clock_mono_ms() - t->started_ms < 500;
 }
 
 static void
@@ -181,13 +173,13 @@ db_ping(db *d)
 {
 	int rc;
 
-	int64_t t0 = db_now_ms();
+	int64_t t0 = clock_mono_ms();
 
 	if ((rc = db_connect(d)) != DB_OK)
 		return rc;
 	if (mysql_ping(d->my) != 0) {
 		rc = db_status(d, mysql_errno(d->my), mysql_error(d->my));
-		if (rc == DB_EUNAVAIL && db_now_ms() - t0 < 200 && db_connect(d) == DB_OK &&
+		if (rc == DB_EUNAVAIL && clock_mono_ms() - t0 < 200 && db_connect(d) == DB_OK &&
 		    mysql_ping(d->my) == 0)
 			return DB_OK;
 		return rc < 0 ? rc : DB_EUNAVAIL;
@@ -328,7 +320,7 @@ db_run(db *d, const char *sql, const char *in, va_list ap, int *rc)
 	int attempt;
 
 	for (attempt = 0; attempt < 2; attempt++) {
-		int64_t t0 = db_now_ms();
+		int64_t t0 = clock_mono_ms();
 		MYSQL_STMT *st;
 		va_list cp;
 		int n;
@@ -336,7 +328,7 @@ db_run(db *d, const char *sql, const char *in, va_list ap, int *rc)
 		if (d->cursor != NULL)
 			db_done(d);
 		if ((st = db_prepare(d, sql, rc)) == NULL) {
-			if (*rc == DB_EUNAVAIL && !d->in_tx && attempt == 0 && db_now_ms() - t0 < 200)
+			if (*rc == DB_EUNAVAIL && !d->in_tx && attempt == 0 && clock_mono_ms() - t0 < 200)
 				continue;
 			return NULL;
 		}
@@ -357,7 +349,7 @@ db_run(db *d, const char *sql, const char *in, va_list ap, int *rc)
 			 * worth one more try; one that timed out is not: the caller
 			 * would wait twice as long for the same 503.
 			 */
-			if (*rc == DB_EUNAVAIL && !was_tx && attempt == 0 && db_now_ms() - t0 < 200)
+			if (*rc == DB_EUNAVAIL && !was_tx && attempt == 0 && clock_mono_ms() - t0 < 200)
 				continue;
 			return NULL;
 		}

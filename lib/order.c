@@ -14,15 +14,15 @@ order_lock_begin(db *d, int64_t id, int64_t uid, order_lock *o)
 	    "LEFT JOIN payments p ON p.order_id = o.id WHERE o.id = ? AND (o.user_id = ? OR ? = 0) "
 	    "FOR UPDATE", "iii", "siiin", id, uid, uid, o->state, sizeof o->state, &o->history_id,
 	    &o->unit_price, &o->user_id, &o->payment_id, &no_payment);
-	if (rc != DB_OK)
+	if (rc != DB_OK) {
 		db_rollback(d);
-	else if (no_payment)
+		return rc;
+	}
+	if (no_payment)
 		o->payment_id = 0;
-	return rc;
-}
-
-int
-order_lock_open(const order_lock *o)
-{
-	return o->payment_id == 0 && strcmp(o->state, "unpaid") == 0;
+	if (o->payment_id != 0 || strcmp(o->state, "unpaid") != 0) {
+		db_rollback(d);
+		return ORDER_NOT_OPEN;
+	}
+	return DB_OK;
 }

@@ -148,11 +148,7 @@ listener_expire_one(db *d, inv_client *inv, int64_t id)
 	int rc;
 
 	if ((rc = order_lock_begin(d, id, 0, &lk)) != DB_OK)
-		return rc < 0 ? rc : 0;
-	if (!order_lock_open(&lk)) {
-		db_rollback(d);
-		return 0;
-	}
+		return rc < 0 ? rc : 0; /* gone, or paid or closed meanwhile */
 	n = db_exec(d, "UPDATE orders SET state = 'expired' WHERE id = ?", "i", id);
 	if (n < 0 || (n = db_commit(d)) < 0) {
 		db_rollback(d);

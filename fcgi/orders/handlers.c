@@ -327,10 +327,7 @@ orders_get(app_req *r)
 	order_answer(r, 200, id, u.id);
 }
 
-/* cancel_tx's answer when the order exists but is not open (lk says why). */
-#define CANCEL_NOT_OPEN 2
-
-/* DB_OK cancelled and committed, DB_NONE, CANCEL_NOT_OPEN, or an error (rolled back). */
+/* DB_OK cancelled and committed, DB_NONE, ORDER_NOT_OPEN, or an error (rolled back). */
 static int
 cancel_tx(db *d, int64_t id, int64_t uid, order_lock *lk)
 {
@@ -339,10 +336,6 @@ cancel_tx(db *d, int64_t id, int64_t uid, order_lock *lk)
 
 	if ((rc = order_lock_begin(d, id, uid, lk)) != DB_OK)
 		return rc;
-	if (!order_lock_open(lk)) {
-		db_rollback(d);
-		return CANCEL_NOT_OPEN;
-	}
 	n = db_exec(d, "UPDATE orders SET state = 'cancelled' WHERE id = ?", "i", id);
 	if (n < 0 || (n = db_commit(d)) < 0) {
 		db_rollback(d);
@@ -366,7 +359,7 @@ orders_cancel(app_req *r)
 	do
 		rc = cancel_tx(app_db(), id, u.id, &lk);
 	while (db_try_again(&t, rc));
-	if (rc == CANCEL_NOT_OPEN) {
+	if (rc == ORDER_NOT_OPEN) {
 		app_fail(r, E_ORDER_CLOSED, "order is %s; it cannot be cancelled",
 		    lk.payment_id ? "paid" : lk.state);
 		return;

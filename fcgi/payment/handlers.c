@@ -32,12 +32,10 @@ payment_already(app_req *r, int64_t order_id, int64_t pay_id)
 	    "paymentId", (json_int_t)pay_id), "order is already paid");
 }
 
-/* pay_tx's answer when the order exists but is not open (lk says why). */
-#define PAY_NOT_OPEN 2
-
 /*
  * The payment transaction: DB_OK committed (*pay_id, *ev set), DB_NONE no
- * such order of this user, PAY_NOT_OPEN, or an error (rolled back).
+ * such order of this user, ORDER_NOT_OPEN (lk says why), or an error
+ * (rolled back).
  */
 static int
 pay_tx(db *d, app_req *r, int64_t uid, int64_t order_id, order_lock *lk, int64_t *pay_id,
@@ -48,10 +46,6 @@ pay_tx(db *d, app_req *r, int64_t uid, int64_t order_id, order_lock *lk, int64_t
 
 	if ((rc = order_lock_begin(d, order_id, uid, lk)) != DB_OK)
 		return rc;
-	if (!order_lock_open(lk)) {
-		db_rollback(d);
-		return PAY_NOT_OPEN;
-	}
 	n = db_exec(d, "INSERT INTO payments (order_id, user_id, amount, created_at) "
 	    "VALUES (?, ?, ?, UTC_TIMESTAMP(3))", "iii", order_id, uid, lk->unit_price);
 	if (n < 0)
@@ -87,7 +81,7 @@ payment_pay(app_req *r)
 	do
 		rc = pay_tx(app_db(), r, u.id, order_id, &lk, &pay_id, &ev);
 	while (db_try_again(&t, rc));
-	if (rc == PAY_NOT_OPEN) {
+	if (rc == ORDER_NOT_OPEN) {
 		if (lk.payment_id)
 			payment_already(r, order_id, lk.payment_id);
 		else
