@@ -5,6 +5,7 @@
  */
 #include "app.h"
 #include "auth.h"
+#include "clock.h"
 #include "epoch.h"
 #include "log.h"
 #include "session.h"
@@ -265,7 +266,7 @@ app_read_body(app_req *r, FCGX_Request *f)
 	}
 	form = req_media_is(ctype, "application/x-www-form-urlencoded");
 	json = req_media_is(ctype, "application/json");
-	if ((ctype != NULL && *ctype != '\0' && !form && !json) || (clen > 0 && !form && !json)) {
+	if (!form && !json && ((ctype != NULL && *ctype != '\0') || clen > 0)) {
 		app_fail(r, E_UNSUPPORTED_MEDIA_TYPE, "send application/x-www-form-urlencoded or "
 		    "application/json, not '%.64s'", ctype ? ctype : "");
 		return -1;
@@ -293,7 +294,7 @@ app_handle(FCGX_Request *f, const app_route *routes, int n)
 	const app_route *rt;
 	const char *q;
 	char detail[256], gen_ref[40];
-	int64_t t0 = app_now_us();
+	int64_t t0 = clock_mono_us();
 
 	req_params_reset(&r->params);
 	r->status = 0;
@@ -336,7 +337,7 @@ app_handle(FCGX_Request *f, const app_route *routes, int n)
 	if (r->status == 0)
 		app_fail(r, E_INTERNAL, "handler gave no answer (ref %s)", r->ref);
 done:
-	log_req(r->ref, r->method, r->path, r->status, app_now_us() - t0);
+	log_req(r->ref, r->method, r->path, r->status, clock_mono_us() - t0);
 }
 
 int

@@ -25,7 +25,7 @@
 const char *cache_get(const char *key, uint64_t epoch);
 /* Keeps data (taking ownership; freed now if it is not kept). */
 void        cache_put(const char *key, uint64_t epoch, char *data);
-/* A string's FNV-1a hash, for the direct-mapped caches (this one, auth's). */
+/* A string's FNV-1a hash, for the caches keyed by string (this one, auth's). */
 uint64_t    cache_hash(const char *s);
 /* Forgets everything (tests). */
 void        cache_clear(void);

@@ -183,6 +183,28 @@ inv_book_json(int64_t id, const char *title, int64_t price, int64_t stock)
 	    "stock", (json_int_t)stock);
 }
 
+int
+inv_books(db *d, json_t **books)
+{
+	char title[256];
+	int64_t id, price, stock;
+	int rc;
+
+	*books = NULL;
+	if ((rc = db_select(d, "SELECT id, title, unit_price, stock FROM books ORDER BY id", "")) < 0)
+		return rc;
+	*books = json_array();
+	while ((rc = db_next(d, "isii", &id, title, sizeof title, &price, &stock)) == DB_OK)
+		json_array_append_new(*books, inv_book_json(id, title, price, stock));
+	db_done(d);
+	if (rc < 0) {
+		json_decref(*books);
+		*books = NULL;
+		return rc;
+	}
+	return DB_OK;
+}
+
 char *
 inv_reply_ok(json_t *data)
 {

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "db.h"
 #include "resp.h"
 
 #define INV_ID_LEN    36
@@ -47,6 +48,12 @@ char       *inv_req_encode(const inv_req *q);
 int         inv_req_decode(const char *buf, size_t len, inv_req *q, char *detail, size_t cap);
 /* A book as API.md and List/Get show it: {"bookId", "title", "unitPrice", "stock"}. */
 json_t     *inv_book_json(int64_t id, const char *title, int64_t price, int64_t stock);
+/*
+ * The whole catalogue, by id, as inv_book_json objects in *books (a new
+ * array): DB_OK, or a db status with *books NULL. The one catalogue query,
+ * for GET /orders/books and the daemon's List.
+ */
+int         inv_books(db *d, json_t **books);
 /* Replies: success with `data`'s members merged in (taken), or an error. */
 char       *inv_reply_ok(json_t *data);
 char       *inv_reply_err(mb_err code, const char *detail);

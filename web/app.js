@@ -301,20 +301,23 @@
     }
   }
 
+  // Logs in with creds; greeting(userName) is what the page then says.
+  async function signIn(creds, greeting) {
+    try {
+      const r = await api('POST', '/user/login', creds);
+      $('pwd').value = '';
+      setMe(r.data);
+      notify(greeting(r.data.userName));
+      await loadOrders();
+    } catch (e) {
+      handleError(e);
+    }
+  }
+
   async function login(ev) {
     if (ev) ev.preventDefault();
     startAction();
-    await withAuthForm(async () => {
-      try {
-        const r = await api('POST', '/user/login', credentials());
-        $('pwd').value = '';
-        setMe(r.data);
-        notify('Welcome, ' + r.data.userName + '.');
-        await loadOrders();
-      } catch (e) {
-        handleError(e);
-      }
-    });
+    await withAuthForm(() => signIn(credentials(), (name) => 'Welcome, ' + name + '.'));
   }
 
   async function register() {
@@ -327,15 +330,7 @@
         handleError(e);
         return;
       }
-      try {
-        const r = await api('POST', '/user/login', creds);
-        $('pwd').value = '';
-        setMe(r.data);
-        notify('Registered and logged in as ' + r.data.userName + '.');
-        await loadOrders();
-      } catch (e) {
-        handleError(e);
-      }
+      await signIn(creds, (name) => 'Registered and logged in as ' + name + '.');
     });
   }
 

@@ -12,8 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define INV_RETRIES 3 /* a deadlock is retried this many times, then 503 */
-
 static char *
 inv_db_err(int rc)
 {
@@ -42,12 +40,12 @@ inv_sold(int64_t hid, int64_t price)
  * hot book row is locked only from the decrement to the commit.
  */
 static char *
-inv_sell_once(db *d, const inv_req *q, int *retry)
+inv_sell_once(db *d, const inv_req *q, int *st)
 {
 	int64_t n, hid, price;
 	int rc;
 
-	*retry = 0;
+	*st = DB_OK;
 	if ((rc = db_begin(d)) != DB_OK)
 		return inv_db_err(rc);
 	rc = db_row(d, "INSERT INTO inventory_history (book_id, user_id, state, req_id, created_at, "
@@ -64,7 +62,7 @@ inv_sell_once(db *d, const inv_req *q, int *retry)
 	}
 	if (rc != DB_OK) {
 		db_rollback(d);
-		*retry = rc == DB_ECONFLICT;
+		*st = rc;
 		return rc == DB_NONE ? inv_reply_err(E_NOT_FOUND, "no such book") : inv_db_err(rc);
 	}
 	n = db_exec(d, "UPDATE books SET stock = stock - 1 WHERE id = ? AND stock > 0", "i",
@@ -75,7 +73,7 @@ inv_sell_once(db *d, const inv_req *q, int *retry)
 	}
 	if (n < 0 || (n = db_commit(d)) < 0) {
 		db_rollback(d);
-		*retry = n == DB_ECONFLICT;
+		*st = (int)n;
 		return inv_db_err((int)n);
 	}
 	epoch_bump(EPOCH_CATALOGUE); /* the catalogue's stock changed */
@@ -86,12 +84,14 @@ static char *
 inv_sell(db *d, const inv_req *q)
 {
 	char *reply = NULL;
-	int i, retry = 1;
+	db_try t;
+	int st;
 
-	for (i = 0; i < INV_RETRIES && retry; i++) {
+	db_try_start(&t); /* a deadlock victim runs again (db.h) */
+	do {
 		free(reply);
-		reply = inv_sell_once(d, q, &retry);
-	}
+		reply = inv_sell_once(d, q, &st);
+	} while (db_try_again(&t, st));
 	return reply;
 }
 
@@ -154,19 +154,19 @@ inv_confirm_many(db *d, const inv_req *q)
 
 /* Release: state 1 -> 3 and the copy back in stock, in one transaction. */
 static char *
-inv_release_once(db *d, int64_t hid, int sweeping, int *retry)
+inv_release_once(db *d, int64_t hid, int sweeping, int *st)
 {
 	int64_t n, book, state;
 	int rc;
 
-	*retry = 0;
+	*st = DB_OK;
 	if ((rc = db_begin(d)) != DB_OK)
 		return inv_db_err(rc);
 	rc = db_row(d, "SELECT book_id, state FROM inventory_history WHERE id = ? FOR UPDATE", "i",
 	    "ii", hid, &book, &state);
 	if (rc != DB_OK) {
 		db_rollback(d);
-		*retry = rc == DB_ECONFLICT;
+		*st = rc;
 		return rc == DB_NONE ? inv_reply_err(E_NOT_FOUND, "no such reservation")
 		    : inv_db_err(rc);
 	}
@@ -192,7 +192,7 @@ inv_release_once(db *d, int64_t hid, int sweeping, int *retry)
 	    (n = db_exec(d, "UPDATE books SET stock = stock + 1 WHERE id = ?", "i", book)) < 0 ||
 	    (n = db_commit(d)) < 0) {
 		db_rollback(d);
-		*retry = n == DB_ECONFLICT;
+		*st = (int)n;
 		return inv_db_err((int)n);
 	}
 	epoch_bump(EPOCH_CATALOGUE);
@@ -203,35 +203,24 @@ static char *
 inv_release(db *d, int64_t hid, int sweeping)
 {
 	char *reply = NULL;
-	int i, retry = 1;
+	db_try t;
+	int st;
 
-	for (i = 0; i < INV_RETRIES && retry; i++) {
+	db_try_start(&t);
+	do {
 		free(reply);
-		reply = inv_release_once(d, hid, sweeping, &retry);
-	}
+		reply = inv_release_once(d, hid, sweeping, &st);
+	} while (db_try_again(&t, st));
 	return reply;
 }
 
 static char *
 inv_list(db *d)
 {
-	json_t *books = json_array();
-	char title[256];
-	int64_t id, price, stock;
-	int rc;
+	json_t *books;
+	int rc = inv_books(d, &books);
 
-	if ((rc = db_select(d, "SELECT id, title, unit_price, stock FROM books ORDER BY id", "")) < 0) {
-		json_decref(books);
-		return inv_db_err(rc);
-	}
-	while ((rc = db_next(d, "isii", &id, title, sizeof title, &price, &stock)) == DB_OK)
-		json_array_append_new(books, inv_book_json(id, title, price, stock));
-	db_done(d);
-	if (rc < 0) {
-		json_decref(books);
-		return inv_db_err(rc);
-	}
-	return inv_reply_ok(json_pack("{s:o}", "books", books));
+	return rc == DB_OK ? inv_reply_ok(json_pack("{s:o}", "books", books)) : inv_db_err(rc);
 }
 
 static char *

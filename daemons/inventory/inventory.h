@@ -1,7 +1,8 @@
 /*
  * inventory: the daemon that owns stock. Each worker thread has its own
- * database connection; the handlers below are the only SQL on books and
- * inventory_history.
+ * database connection; the handlers below are the only SQL that writes
+ * books and inventory_history (the catalogue read, inv_books, is shared
+ * with GET /orders/books).
  */
 #ifndef MB_INVENTORY_H
 #define MB_INVENTORY_H

@@ -7,6 +7,7 @@
  * thread releases abandoned reservations. SIGTERM/SIGINT/SIGUSR1 stop it.
  */
 #include "cfg.h"
+#include "clock.h"
 #include "db.h"
 #include "epoch.h"
 #include "inv.h"
@@ -19,7 +20,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,15 +30,6 @@ static int             inv_sock = -1;
 static volatile int    inv_stopping;
 static pthread_mutex_t sweep_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t  sweep_cv = PTHREAD_COND_INITIALIZER;
-
-static int64_t
-now_us(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-}
 
 static void *
 inventory_worker(void *arg)
@@ -69,7 +60,7 @@ inventory_worker(void *arg)
 				break;
 			continue;
 		}
-		t0 = now_us();
+		t0 = clock_mono_us();
 		if (inv_req_decode(body, (size_t)n, &q, detail, sizeof detail) != 0) {
 			log_msg("warn", NULL, "bad request: %s", detail);
 			reply = inv_reply_err(E_INVALID_ARGUMENT, detail);
@@ -82,7 +73,7 @@ inventory_worker(void *arg)
 			reply = inv_reply_err(E_INTERNAL, "out of memory");
 		log_msg("info", q.ref, "%s id=%s book=%lld history=%lld -> %.160s %lldus",
 		    inv_method_name(q.method), q.id, (long long)q.book_id, (long long)q.history_id,
-		    reply ? reply : "-", (long long)(now_us() - t0));
+		    reply ? reply : "-", (long long)(clock_mono_us() - t0));
 		iov.iov_base = reply;
 		iov.iov_len = reply ? strlen(reply) : 0;
 		hdr.msg_control = &control;

@@ -58,7 +58,8 @@ listener_apply_batch(db *d, inv_client *inv)
 	 */
 	rc = db_select(d, "SELECT e.order_id, o.history_id, o.user_id, e.ref FROM payment_events e "
 	    "JOIN orders o ON o.id = e.order_id JOIN inventory_history h ON h.id = o.history_id "
-	    "WHERE e.applied_at IS NULL AND h.state IN (1, 2) ORDER BY e.sent_time LIMIT 256", "");
+	    "WHERE e.applied_at IS NULL AND h.state IN (1, 2) ORDER BY e.sent_time LIMIT ?", "i",
+	    (int64_t)INV_MAX_BATCH);
 	if (rc < 0)
 		return rc;
 	while (count < INV_MAX_BATCH && (rc = db_next(d, "iiis", &order_id, &hid, &uid,
@@ -169,7 +170,8 @@ listener_expire(db *d, inv_client *inv, int64_t ttl_s)
 
 	db_ref(d, "expiry");
 	rc = db_select(d, "SELECT id FROM orders WHERE state = 'unpaid' "
-	    "AND created_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND LIMIT 200", "i", ttl_s);
+	    "AND created_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND LIMIT ?", "ii", ttl_s,
+	    (int64_t)LISTENER_BATCH);
 	if (rc < 0)
 		return 0;
 	while (n < LISTENER_BATCH && db_next(d, "i", &id) == DB_OK)
@@ -189,7 +191,7 @@ listener_purge_sessions(db *d, int64_t max_age_s)
 	/* past SESSION_MAX a cookie is refused anyway, revoked or not: the row is dead weight */
 	db_ref(d, "purge");
 	n = db_exec(d, "DELETE FROM sessions WHERE created_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND "
-	    "LIMIT 1000", "i", max_age_s);
+	    "LIMIT ?", "ii", max_age_s, (int64_t)LISTENER_PURGE_BATCH);
 	if (n > 0)
 		log_msg("info", "purge", "removed %lld sessions older than %llds", (long long)n,
 		    (long long)max_age_s);

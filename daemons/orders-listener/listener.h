@@ -16,7 +16,8 @@ int listener_catch_up(db *d, inv_client *inv);
 /* Expires unpaid orders older than ttl_s; returns how many were expired. */
 int listener_expire(db *d, inv_client *inv, int64_t ttl_s);
 
-/* Deletes up to 1000 sessions older than max_age_s; returns how many, or < 0. */
+/* Deletes up to LISTENER_PURGE_BATCH sessions older than max_age_s; how many, or < 0. */
+#define LISTENER_PURGE_BATCH 1000
 int listener_purge_sessions(db *d, int64_t max_age_s);
 
 #endif

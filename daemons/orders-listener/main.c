@@ -8,6 +8,7 @@
  */
 #include "bus.h"
 #include "cfg.h"
+#include "clock.h"
 #include "db.h"
 #include "epoch.h"
 #include "inv.h"
@@ -17,7 +18,6 @@
 #include <nanomsg/nn.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 
 #define CATCH_UP_MS 500
@@ -38,15 +38,6 @@ on_signal(int sig)
 {
 	(void)sig;
 	stopping = 1;
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
 int
@@ -91,12 +82,12 @@ main(void)
 			nn_freemsg(msg);
 			n = nn_recv(sub, &msg, NN_MSG, NN_DONTWAIT);
 		}
-		now = now_ms();
+		now = clock_mono_ms();
 		if (heard > 0 && now - last_apply < COALESCE_MS) {
 			struct timespec wait = { 0, (long)(last_apply + COALESCE_MS - now) * 1000000L };
 
 			nanosleep(&wait, NULL); /* the messages meanwhile are drained next turn */
-			now = now_ms();
+			now = clock_mono_ms();
 		}
 		if (heard > 0 || now >= next_catch_up) {
 			if (listener_catch_up(d, inv) != 0)
@@ -110,7 +101,7 @@ main(void)
 		}
 		if (now >= next_purge) {
 			/* a full batch means more are due: come back next second */
-			next_purge = now + (listener_purge_sessions(d, c->session_max) == 1000
+			next_purge = now + (listener_purge_sessions(d, c->session_max) == LISTENER_PURGE_BATCH
 			    ? EXPIRE_MS : PURGE_MS);
 		}
 	}

@@ -158,25 +158,13 @@ orders_books(app_req *r)
 	uint64_t epoch = epoch_get(EPOCH_CATALOGUE); /* read before the database */
 	const char *hit = cache_get("books", epoch);
 	json_t *books;
-	char title[256];
-	int64_t id, price, stock;
 	int rc;
 
 	if (hit != NULL) {
 		app_ok_raw(r, 200, hit);
 		return;
 	}
-	if ((rc = db_select(app_db(), "SELECT id, title, unit_price, stock FROM books ORDER BY id",
-	    "")) < 0) {
-		app_fail_db(r, rc);
-		return;
-	}
-	books = json_array();
-	while ((rc = db_next(app_db(), "isii", &id, title, sizeof title, &price, &stock)) == DB_OK)
-		json_array_append_new(books, inv_book_json(id, title, price, stock));
-	db_done(app_db());
-	if (rc < 0) {
-		json_decref(books);
+	if ((rc = inv_books(app_db(), &books)) != DB_OK) {
 		app_fail_db(r, rc);
 		return;
 	}
