@@ -31,8 +31,11 @@ PROGS     := $(foreach p,$(PROG_DIRS),$(if $(wildcard $(word 2,$(subst :, ,$(p))
 UNIT_SRC  := $(wildcard t/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/%)
 
-.PHONY: all deps run stop check bench fuzz clean
-all: $(PROGS) $(UNIT_BIN)
+.PHONY: all progs units deps run stop check bench fuzz clean
+# progs: what `make run` starts; units: the cmocka tests (need libcmocka-dev)
+all: progs units
+progs: $(PROGS)
+units: $(UNIT_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -51,12 +54,15 @@ $(BUILD)/t/%: $(BUILD)/t/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-# Installs what is missing (as root, with apt-get), then builds.
+# Installs what the goals given need and is missing (as root, with apt-get;
+# otherwise it names the apt-get line). Each target builds only what it uses:
+# `make run` needs nothing that only the tests use.
+DEPS_FOR  := $(or $(filter run check bench fuzz,$(MAKECMDGOALS)),run)
 deps:
-	@scripts/deps.sh $(if $(filter check bench fuzz,$(MAKECMDGOALS)),check)
+	@scripts/deps.sh $(DEPS_FOR)
 
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory progs
 	@scripts/stack.sh start
 
 stop:
@@ -67,7 +73,7 @@ check: deps
 	@scripts/check.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory progs
 	@scripts/bench.sh
 
 # libFuzzer harnesses of t/fuzz/, each run for FUZZ_SECONDS (default 60).

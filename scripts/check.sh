@@ -107,6 +107,15 @@ e2e_tests() {
 	fi
 }
 
+# Build and install checks: make run builds only what it runs, and each
+# target's package list covers what it uses (t/build.sh).
+echo "== build and package lists"
+bash t/build.sh >"$OUT/build.log" 2>&1
+grep -E '^(not )?ok - ' "$OUT/build.log" | sed 's/^/  /'
+count "$OUT/build.log"
+grep -q '^not ok - ' "$OUT/build.log" || grep -q '^ok - ' "$OUT/build.log" \
+	|| { echo "  not ok - t/build.sh printed no result"; failed=$((failed + 1)); }
+
 unit_tests "$BUILD"
 e2e_tests "$BUILD"
 

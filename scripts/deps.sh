@@ -1,46 +1,76 @@
 #!/usr/bin/env bash
-# Installs the Debian packages microbook needs that are missing. As root it
-# runs apt-get; as anyone else it names what to install and fails.
-#   scripts/deps.sh          what `make run` needs (build + runtime)
-#   scripts/deps.sh check    plus what the tests need
+# Installs the Debian packages that the named targets need and are missing.
+# As root it runs apt-get; as anyone else it prints the exact apt-get line
+# and fails.
+#   scripts/deps.sh run [check bench fuzz ...]   install for these targets
+#   scripts/deps.sh --list TARGET                 print TARGET's packages, one a line
+# Each target's list covers what it builds and runs, and nothing more:
+#   run    compiler, the libraries' -dev packages, nginx, spawn-fcgi,
+#          multiwatch, MariaDB (server and client)
+#   check  run + cmocka (unit tests), jq, wrk (so t/build.sh can check bench's list), clang with its fuzzer runtime,
+#          chromium and node/npm (browser and Postman clients), newman and
+#          playwright-core from package-lock.json
+#   bench  run + wrk (mariadb-slap comes with mariadb-client)
+#   fuzz   the compiler, the libraries' -dev packages, clang and its runtime
+# t/build.sh (run by `make check`) checks that each list covers the headers,
+# libraries and programs its target uses.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(gcc make pkg-config curl openssl libfcgi-dev spawn-fcgi multiwatch nginx
-      libmariadb-dev mariadb-server mariadb-client libjansson-dev libssl-dev uuid-dev
-      libnanomsg-dev)
-if [ "${1:-}" = check ]; then
-	pkgs+=(libcmocka-dev jq wrk clang libclang-rt-14-dev chromium nodejs npm)
+build=(gcc libc6-dev make pkg-config libfcgi-dev libmariadb-dev libjansson-dev libssl-dev
+       uuid-dev libnanomsg-dev)
+runtime=(curl openssl spawn-fcgi multiwatch nginx mariadb-server mariadb-client)
+fuzzer=(clang libclang-rt-14-dev)
+
+# pkgs_for TARGET: the packages of one target
+pkgs_for() {
+	case "$1" in
+	run)   echo "${build[*]} ${runtime[*]}" ;;
+	check) echo "${build[*]} ${runtime[*]} libcmocka-dev jq ${fuzzer[*]} chromium nodejs npm wrk" ;;
+	bench) echo "${build[*]} ${runtime[*]} wrk" ;;
+	fuzz)  echo "${build[*]} ${fuzzer[*]}" ;;
+	*) echo "deps.sh: unknown target '$1' (run, check, bench, fuzz)" >&2; return 1 ;;
+	esac
+}
+
+if [ "${1:-}" = --list ]; then
+	for p in $(pkgs_for "${2:?--list needs a target}"); do echo "$p"; done
+	exit 0
 fi
 
-missing=()
-for p in "${pkgs[@]}"; do
-	[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
+targets=("${@:-run}")
+want=()
+for t in "${targets[@]}"; do
+	read -r -a ps <<<"$(pkgs_for "$t")"
+	want+=("${ps[@]}")
 done
-# node and npm may come from elsewhere than Debian; only ask apt when absent.
-if [ ${#missing[@]} -gt 0 ]; then
-	keep=()
-	for p in "${missing[@]}"; do
-		case "$p" in nodejs) command -v node >/dev/null || keep+=("$p") ;;
-		             npm) command -v npm >/dev/null || keep+=("$p") ;;
-		             *) keep+=("$p") ;;
-		esac
-	done
-	missing=("${keep[@]+"${keep[@]}"}")
-fi
+
+missing=()
+for p in $(printf '%s\n' "${want[@]}" | sort -u); do
+	[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] && continue
+	# node and npm may come from elsewhere than Debian; only ask apt when absent.
+	case "$p" in
+	nodejs) command -v node >/dev/null && continue ;;
+	npm) command -v npm >/dev/null && continue ;;
+	esac
+	missing+=("$p")
+done
 
 if [ ${#missing[@]} -gt 0 ]; then
 	if [ "$(id -u)" -ne 0 ]; then
-		echo "missing Debian packages: ${missing[*]}" >&2
+		echo "missing Debian packages for '${targets[*]}': ${missing[*]}" >&2
 		echo "install them with: sudo apt-get install ${missing[*]}" >&2
 		exit 1
 	fi
-	echo "installing: ${missing[*]}"
+	echo "installing for '${targets[*]}' (a first run takes a few minutes): ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-if [ "${1:-}" = check ] && [ -f package-lock.json ] && [ ! -d node_modules ]; then
-	npm ci --no-audit --no-fund --loglevel=error
-fi
+case " ${targets[*]} " in
+*" check "*)
+	if [ -f package-lock.json ] && [ ! -d node_modules ]; then
+		npm ci --no-audit --no-fund --loglevel=error
+	fi ;;
+esac
