@@ -143,12 +143,20 @@ start_nginx() {
 		|| die "nginx did not start; see $LOG/nginx-error.log"
 }
 
+# a program that refused its settings (lib/cfg.c) says so in its log and exits
+refused_setting() {
+	tail -q -n 20 "$LOG"/*.log 2>/dev/null | awk -v t="$STARTED" '$1 >= t && / error / && /invalid setting/' |
+		head -1 | sed 's/^[^ ]* error \([^[]*\)\[[0-9]*\] ref=- /\1: /' || true
+}
+
 wait_healthy() {
-	local i url=http://127.0.0.1:$PORT
+	local i bad url=http://127.0.0.1:$PORT
 	for i in $(seq 300); do
 		if curl -sf -o /dev/null "$url/user/health"; then
 			return 0
 		fi
+		bad=$(refused_setting)
+		[ -z "$bad" ] || die "$bad. Fix it, make stop, start again; logs in $LOG"
 		sleep 0.1
 	done
 	die "not healthy after 30 s: curl $url/user/health; logs in $LOG"
@@ -156,6 +164,7 @@ wait_healthy() {
 
 start() {
 	[ -x "$BUILD/mb-user" ] || die "not built; run make first"
+	STARTED=$(date -u +%Y-%m-%dT%H:%M:%S)
 	start_db
 	setup_db
 	write_config
