@@ -347,6 +347,12 @@ app_main(const char *prog, const app_route *routes, int nroutes, int (*init)(voi
 
 	app_conf = cfg_load();
 	log_init(prog);
+	if (cfg_error() != NULL) { /* one line in the log and, when that is a file, on stderr */
+		log_msg("error", NULL, "%s; stopping", cfg_error());
+		if (app_conf->log_dir != NULL)
+			fprintf(stderr, "%s: %s; stopping\n", prog, cfg_error());
+		return 1;
+	}
 	if (session_keys(app_conf->session_keys, app_conf->session_nkeys) != 0) {
 		log_msg("error", NULL, "no usable SESSION_KEYS (each key needs 16+ characters)");
 		return 1;

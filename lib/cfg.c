@@ -1,9 +1,12 @@
 /*
  * cfg: environment first, then the MB_CONFIG file, then defaults. The file
- * is read once at start; values live for the whole process.
+ * is read once at start; values live for the whole process. A value that is
+ * set but not valid is an error, never a silent default: the program names
+ * it and stops (as redis refuses a bad directive).
  */
 #include "cfg.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,7 @@ static char *file_vals[CFG_MAX_LINES];
 static int   file_n;
 static int   loaded;
 static cfg   conf;
+static char  conf_err[256]; /* the first invalid setting cfg_load met */
 
 static void
 cfg_read_file(void)
@@ -67,8 +71,12 @@ cfg_str(const char *key, const char *def)
 	return (v != NULL && *v != '\0') ? v : def;
 }
 
+/*
+ * A number in [min, max], or def when unset. Anything else is an error that
+ * names the setting and the value; the first one is kept in err.
+ */
 static int64_t
-cfg_int(const char *key, int64_t def, int64_t min, int64_t max)
+cfg_int(const char *key, int64_t def, int64_t min, int64_t max, char *err, size_t cap)
 {
 	const char *v = cfg_get(key);
 	char *end;
@@ -76,25 +84,55 @@ cfg_int(const char *key, int64_t def, int64_t min, int64_t max)
 
 	if (v == NULL || *v == '\0')
 		return def;
+	errno = 0;
 	n = strtoll(v, &end, 10);
-	if (*end != '\0' || n < min || n > max) {
-		fprintf(stderr, "config: %s=%s is not a number in [%lld, %lld]; using %lld\n",
-		    key, v, (long long)min, (long long)max, (long long)def);
+	if ((*v != '-' && (*v < '0' || *v > '9')) || *end != '\0' || errno != 0 || n < min || n > max) {
+		if (err[0] == '\0')
+			snprintf(err, cap, "invalid setting %s=%.64s%s: not a whole number in [%lld, %lld]",
+			    key, v, strlen(v) > 64 ? "..." : "", (long long)min, (long long)max);
 		return def;
 	}
 	return n;
 }
 
 static void
-cfg_split_keys(const char *list)
+cfg_split_keys(cfg *c, const char *list)
 {
-	char *copy, *tok, *save = NULL;
+	char *tok, *save = NULL;
 
-	if (list == NULL || (copy = strdup(list)) == NULL)
+	if (list == NULL || (c->session_buf = strdup(list)) == NULL)
 		return;
-	for (tok = strtok_r(copy, ", \t", &save); tok != NULL && conf.session_nkeys < CFG_MAX_KEYS;
-	    tok = strtok_r(NULL, ", \t", &save))
-		conf.session_keys[conf.session_nkeys++] = tok;
+	for (tok = strtok_r(c->session_buf, ", \t", &save); tok != NULL &&
+	    c->session_nkeys < CFG_MAX_KEYS; tok = strtok_r(NULL, ", \t", &save))
+		c->session_keys[c->session_nkeys++] = tok;
+}
+
+int
+cfg_parse(cfg *c, char *err, size_t cap)
+{
+	if (!loaded)
+		(void)cfg_load();
+	memset(c, 0, sizeof *c);
+	err[0] = '\0';
+	c->db_socket = cfg_str("DB_SOCKET", "/run/mysqld/mysqld.sock");
+	c->db_user = cfg_str("DB_USER", "microbook");
+	c->db_pass = cfg_str("DB_PASS", "");
+	c->db_name = cfg_str("DB_NAME", "microbook");
+	c->db_timeout = (int)cfg_int("DB_TIMEOUT", 2, 1, 60, err, cap);
+	cfg_split_keys(c, cfg_get("SESSION_KEYS"));
+	c->session_idle = cfg_int("SESSION_IDLE", 1800, 1, 86400 * 365, err, cap);
+	c->session_max = cfg_int("SESSION_MAX", 86400, 1, 86400 * 365, err, cap);
+	c->cookie_secure = (int)cfg_int("COOKIE_SECURE", 0, 0, 1, err, cap);
+	c->pbkdf2_iter = (int)cfg_int("PBKDF2_ITER", 600000, 1, 100000000, err, cap);
+	c->epoch_file = cfg_str("EPOCH_FILE", NULL);
+	c->inventory_url = cfg_str("INVENTORY_URL", "ipc:///tmp/microbook-inventory.ipc");
+	c->inventory_timeout_ms = (int)cfg_int("INVENTORY_TIMEOUT_MS", 2000, 50, 60000, err, cap);
+	c->inventory_threads = (int)cfg_int("INVENTORY_THREADS", 4, 1, 64, err, cap);
+	c->sweep_grace = cfg_int("SWEEP_GRACE", 60, 1, 86400, err, cap);
+	c->bus_url = cfg_str("BUS_URL", "ipc:///tmp/microbook-bus.ipc");
+	c->order_ttl = cfg_int("ORDER_TTL", 900, 1, 86400 * 30, err, cap);
+	c->log_dir = cfg_str("LOG_DIR", NULL);
+	return err[0] == '\0' ? 0 : -1;
 }
 
 const cfg *
@@ -104,23 +142,13 @@ cfg_load(void)
 		return &conf;
 	loaded = 1;
 	cfg_read_file();
-	conf.db_socket = cfg_str("DB_SOCKET", "/run/mysqld/mysqld.sock");
-	conf.db_user = cfg_str("DB_USER", "microbook");
-	conf.db_pass = cfg_str("DB_PASS", "");
-	conf.db_name = cfg_str("DB_NAME", "microbook");
-	conf.db_timeout = (int)cfg_int("DB_TIMEOUT", 2, 1, 60);
-	cfg_split_keys(cfg_get("SESSION_KEYS"));
-	conf.session_idle = cfg_int("SESSION_IDLE", 1800, 1, 86400 * 365);
-	conf.session_max = cfg_int("SESSION_MAX", 86400, 1, 86400 * 365);
-	conf.cookie_secure = (int)cfg_int("COOKIE_SECURE", 0, 0, 1);
-	conf.pbkdf2_iter = (int)cfg_int("PBKDF2_ITER", 600000, 1, 100000000);
-	conf.epoch_file = cfg_str("EPOCH_FILE", NULL);
-	conf.inventory_url = cfg_str("INVENTORY_URL", "ipc:///tmp/microbook-inventory.ipc");
-	conf.inventory_timeout_ms = (int)cfg_int("INVENTORY_TIMEOUT_MS", 2000, 50, 60000);
-	conf.inventory_threads = (int)cfg_int("INVENTORY_THREADS", 4, 1, 64);
-	conf.sweep_grace = cfg_int("SWEEP_GRACE", 60, 1, 86400);
-	conf.bus_url = cfg_str("BUS_URL", "ipc:///tmp/microbook-bus.ipc");
-	conf.order_ttl = cfg_int("ORDER_TTL", 900, 1, 86400 * 30);
-	conf.log_dir = cfg_str("LOG_DIR", NULL);
+	(void)cfg_parse(&conf, conf_err, sizeof conf_err);
 	return &conf;
+}
+
+const char *
+cfg_error(void)
+{
+	(void)cfg_load();
+	return conf_err[0] != '\0' ? conf_err : NULL;
 }

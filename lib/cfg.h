@@ -2,11 +2,13 @@
  * cfg: configuration. Every value comes from the environment or, failing
  * that, from the KEY=VALUE file named by MB_CONFIG (written by `make run`
  * into the state folder), or from the default below. The environment wins so
- * a test can override one knob for one process.
+ * a test can override one knob for one process. A number that is set but not
+ * valid (not a whole number, out of range) stops the program at start.
  */
 #ifndef MB_CFG_H
 #define MB_CFG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define CFG_MAX_KEYS 8
@@ -34,10 +36,23 @@ typedef struct cfg {
 	int64_t     order_ttl;         /* seconds an order may stay unpaid */
 
 	const char *log_dir;
+	char       *session_buf;       /* the storage session_keys point into */
 } cfg;
 
-/* Loads the configuration once; later calls return the same object. */
+/*
+ * Loads the configuration once; later calls return the same object. When a
+ * setting is invalid it holds defaults for the bad values and cfg_error()
+ * says which: every program checks that right after log_init and stops.
+ */
 const cfg *cfg_load(void);
+/* NULL, or "invalid setting KEY=VALUE: why" for the first bad setting. */
+const char *cfg_error(void);
+/*
+ * Reads every setting into *c as the environment and the file give it now:
+ * 0, or -1 with the first invalid setting in err. cfg_load is this, once;
+ * free(c->session_buf) when done with a parsed copy.
+ */
+int cfg_parse(cfg *c, char *err, size_t cap);
 /* A raw lookup (environment, then file); NULL when unset. */
 const char *cfg_get(const char *key);
 

@@ -15,13 +15,13 @@
 
 static const char *const inv_names[] = {
 	[INV_SELL] = "Sell", [INV_CONFIRM] = "Confirm", [INV_RELEASE] = "Release",
-	[INV_LIST] = "List", [INV_GET] = "Get",
+	[INV_LIST] = "List", [INV_GET] = "Get", [INV_PING] = "Ping",
 };
 
 const char *
 inv_method_name(inv_method m)
 {
-	return (m >= INV_SELL && m <= INV_GET) ? inv_names[m] : "?";
+	return (m >= INV_SELL && m < INV_NMETHODS) ? inv_names[m] : "?";
 }
 
 void
@@ -65,6 +65,7 @@ inv_req_encode(const inv_req *q)
 		json_object_set_new(o, "historyId", json_integer(q->history_id));
 		break;
 	case INV_LIST:
+	case INV_PING:
 		break;
 	}
 	s = json_dumps(o, JSON_COMPACT);
@@ -131,11 +132,11 @@ inv_req_decode(const char *buf, size_t len, inv_req *q, char *detail, size_t cap
 		snprintf(detail, cap, "'ref' must be a string of at most %d characters", INV_REF_MAX);
 		goto out;
 	}
-	for (i = INV_SELL; i <= INV_GET; i++)
+	for (i = INV_SELL; i < INV_NMETHODS; i++)
 		if (json_is_string(m) && strcmp(json_string_value(m), inv_names[i]) == 0)
 			break;
-	if (i > INV_GET) {
-		snprintf(detail, cap, "'method' must be Sell, Confirm, Release, List or Get");
+	if (i == INV_NMETHODS) {
+		snprintf(detail, cap, "'method' must be Sell, Confirm, Release, List, Get or Ping");
 		goto out;
 	}
 	memcpy(q->id, json_string_value(id), INV_ID_LEN + 1);
@@ -164,6 +165,7 @@ inv_req_decode(const char *buf, size_t len, inv_req *q, char *detail, size_t cap
 			goto out;
 		break;
 	case INV_LIST:
+	case INV_PING:
 		break;
 	}
 	rc = 0;
@@ -300,4 +302,19 @@ inv_call(inv_client *c, inv_req *q, mb_err *err, char *detail, size_t cap)
 	    ? json_string_value(json_object_get(o, "detail")) : "bad reply from the inventory service");
 	json_decref(o);
 	return NULL;
+}
+
+int
+inv_ping(inv_client *c, const char *ref)
+{
+	inv_req q = { .method = INV_PING };
+	char detail[200];
+	mb_err err;
+	json_t *reply;
+
+	snprintf(q.ref, sizeof q.ref, "%s", ref != NULL ? ref : "");
+	if ((reply = inv_call(c, &q, &err, detail, sizeof detail)) == NULL)
+		return -1;
+	json_decref(reply);
+	return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * inv: the inventory daemon's protocol (nanomsg REQ/REP, JSON) and its
  * client. Requests are {"id": "<uuid>", "ref": "<request id>", "method":
- * "Sell|Confirm|Release|List|Get", ...}; replies {"ok": true, ...} or
+ * "Sell|Confirm|Release|List|Get|Ping", ...}; replies {"ok": true, ...} or
  * {"ok": false, "code": "<API.md code>", "detail": "..."}. Every request
  * carries a fresh id: nanomsg REQ re-sends unanswered requests by itself,
  * and the daemon recognises a repeated Sell by that id.
@@ -21,8 +21,11 @@
 #define INV_MAX_BATCH 256  /* ids in one batched Confirm */
 
 typedef enum inv_method {
-	INV_SELL, INV_CONFIRM, INV_RELEASE, INV_LIST, INV_GET
+	INV_SELL, INV_CONFIRM, INV_RELEASE, INV_LIST, INV_GET,
+	INV_PING     /* the health probe: answered by a worker without the database */
 } inv_method;
+
+#define INV_NMETHODS (INV_PING + 1)
 
 typedef struct inv_req {
 	char       id[INV_ID_LEN + 1];
@@ -68,5 +71,7 @@ typedef struct inv_client inv_client;
 inv_client *inv_client_new(const char *url, int timeout_ms);
 void        inv_client_free(inv_client *c);
 json_t     *inv_call(inv_client *c, inv_req *q, mb_err *err, char *detail, size_t cap);
+/* A Ping within the client's deadline: 0 when the daemon answered ok, else -1. */
+int         inv_ping(inv_client *c, const char *ref);
 
 #endif

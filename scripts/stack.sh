@@ -3,7 +3,7 @@
 # FastCGI services and nginx, all under $VAR_DIR with pid files there, so
 # two stacks (PORT, VAR_DIR) can run side by side and `stop` touches only
 # what `start` started.
-#   scripts/stack.sh start|stop|status
+#   scripts/stack.sh start|stop|status|render-nginx
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -130,25 +130,41 @@ start_fcgi() {
 		/usr/bin/multiwatch -f "$FCGI_WORKERS" -r 1000 -- "$bin" >/dev/null
 }
 
+# render_nginx: nginx/nginx.conf.in with this stack's values, on stdout (also
+# `stack.sh render-nginx`, which make bench uses for its floor nginx; WEB_DIR
+# replaces web/ there)
+render_nginx() {
+	local user_line=""
+	[ "$(id -u)" -eq 0 ] && user_line="user www-data;"
+	sed -e "s|@USER_LINE@|$user_line|" -e "s|@PORT@|$PORT|g" -e "s|@VAR@|$VAR_DIR|g" \
+		-e "s|@RUN@|$RUN|g" -e "s|@LOG@|$LOG|g" -e "s|@WEB@|${WEB_DIR:-$ROOT/web}|g" -e "s|@ROOT@|$ROOT|g" \
+		-e "s|@LOGIN_RATE@|$LOGIN_RATE|g" -e "s|@LOGIN_BURST@|$LOGIN_BURST|g" \
+		"$ROOT/nginx/nginx.conf.in"
+}
+
 start_nginx() {
 	alive "$RUN/nginx.pid" nginx && return 0
-	local user_line="" conf=$VAR_DIR/nginx/nginx.conf
-	[ "$(id -u)" -eq 0 ] && user_line="user www-data;"
+	local conf=$VAR_DIR/nginx/nginx.conf
 	mkdir -p "$VAR_DIR/nginx/tmp"
-	sed -e "s|@USER_LINE@|$user_line|" -e "s|@PORT@|$PORT|g" -e "s|@VAR@|$VAR_DIR|g" \
-		-e "s|@RUN@|$RUN|g" -e "s|@LOG@|$LOG|g" -e "s|@WEB@|$ROOT/web|g" -e "s|@ROOT@|$ROOT|g" \
-		-e "s|@LOGIN_RATE@|$LOGIN_RATE|g" -e "s|@LOGIN_BURST@|$LOGIN_BURST|g" \
-		"$ROOT/nginx/nginx.conf.in" >"$conf"
+	render_nginx >"$conf"
 	nginx -p "$VAR_DIR/nginx" -e "$LOG/nginx-error.log" -c "$conf" \
 		|| die "nginx did not start; see $LOG/nginx-error.log"
 }
 
+# a program that refused its settings (lib/cfg.c) says so in its log and exits
+refused_setting() {
+	tail -q -n 20 "$LOG"/*.log 2>/dev/null | awk -v t="$STARTED" '$1 >= t && / error / && /invalid setting/' |
+		head -1 | sed 's/^[^ ]* error \([^[]*\)\[[0-9]*\] ref=- /\1: /' || true
+}
+
 wait_healthy() {
-	local i url=http://127.0.0.1:$PORT
+	local i bad url=http://127.0.0.1:$PORT
 	for i in $(seq 300); do
 		if curl -sf -o /dev/null "$url/user/health"; then
 			return 0
 		fi
+		bad=$(refused_setting)
+		[ -z "$bad" ] || die "$bad. Fix it, make stop, start again; logs in $LOG"
 		sleep 0.1
 	done
 	die "not healthy after 30 s: curl $url/user/health; logs in $LOG"
@@ -156,6 +172,7 @@ wait_healthy() {
 
 start() {
 	[ -x "$BUILD/mb-user" ] || die "not built; run make first"
+	STARTED=$(date -u +%Y-%m-%dT%H:%M:%S)
 	start_db
 	setup_db
 	write_config
@@ -197,5 +214,6 @@ case "${1:-}" in
 start) start ;;
 stop) stop ;;
 status) status ;;
-*) die "usage: $0 start|stop|status" ;;
+render-nginx) render_nginx ;;
+*) die "usage: $0 start|stop|status|render-nginx" ;;
 esac

@@ -1,4 +1,4 @@
-// microbook UI: one page, plain JS, talks to the JSON API of /work/shared/API.md
+// microbook UI: one page, plain JS, talks to the JSON API of docs/API.md
 // on the same origin. No page reloads; every API error is shown in #error.
 'use strict';
 
@@ -13,6 +13,7 @@
     next: null,          // orderId to pass as `before` for older orders
     confirming: new Set(), // orderIds paid, waiting for the listener to mark them paid
     busy: new Set(),       // orderIds / 'book:<id>' with a request in flight
+    orderKeys: new Map(),  // bookId -> Idempotency-Key of an order attempt without a definite answer
   };
 
   // ---------- API ----------
@@ -74,6 +75,12 @@
         res.status, body.ref, body.data);
     }
     return { status: res.status, data: body.data || {}, ref: body.ref };
+  }
+
+  // A definite answer: the attempt is over, its outcome known. Not final: no answer
+  // (network), a 5xx, or a 408/429 (the request was not processed; try it again).
+  function isFinal(e) {
+    return e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 429;
   }
 
   // ---------- messages ----------
@@ -145,6 +152,7 @@
   // ---------- rendering ----------
 
   function setMe(user) {
+    if (!user || !state.me || state.me.userId !== user.userId) state.orderKeys.clear(); // keys are per user
     state.me = user;
     if (!user) {
       state.orders = [];
@@ -355,9 +363,16 @@
     state.busy.add(key);
     renderBooks();
     try {
-      const r = await api('POST', '/orders/new', { bookId: String(bookId) }, { 'Idempotency-Key': newKey() });
+      // An attempt keeps its key until it has a definite answer, so clicking again after a
+      // network error or a 503 repeats that attempt (the server answers with the order it
+      // made, if it made one) instead of ordering a second copy.
+      if (!state.orderKeys.has(bookId)) state.orderKeys.set(bookId, newKey());
+      const r = await api('POST', '/orders/new', { bookId: String(bookId) },
+        { 'Idempotency-Key': state.orderKeys.get(bookId) });
+      state.orderKeys.delete(bookId);
       notify('Order #' + r.data.orderId + ' placed for ' + bookTitle(bookId) + '. Pay it under My orders.');
     } catch (e) {
+      if (isFinal(e)) state.orderKeys.delete(bookId);
       handleError(e);
     } finally {
       state.busy.delete(key);

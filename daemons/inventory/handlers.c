@@ -248,6 +248,7 @@ inventory_handle(db *d, const inv_req *q)
 	case INV_RELEASE: return inv_release(d, q->history_id, 0);
 	case INV_LIST:    return inv_list(d);
 	case INV_GET:     return inv_get(d, q);
+	case INV_PING:    return inv_reply_ok(NULL); /* a worker is alive; the db is not asked */
 	}
 	return inv_reply_err(E_INVALID_ARGUMENT, "unknown method");
 }

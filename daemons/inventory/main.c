@@ -18,6 +18,7 @@
 #include <nanomsg/reqrep.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -120,6 +121,12 @@ main(void)
 	int i, sig, nthreads = c->inventory_threads;
 
 	log_init("inventory");
+	if (cfg_error() != NULL) { /* one line in the log and, when that is a file, on stderr */
+		log_msg("error", NULL, "%s; stopping", cfg_error());
+		if (c->log_dir != NULL)
+			fprintf(stderr, "%s: %s; stopping\n", "inventory", cfg_error());
+		return 1;
+	}
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);

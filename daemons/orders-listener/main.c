@@ -17,6 +17,7 @@
 
 #include <nanomsg/nn.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -51,6 +52,12 @@ main(void)
 	int sub;
 
 	log_init("orders-listener");
+	if (cfg_error() != NULL) { /* one line in the log and, when that is a file, on stderr */
+		log_msg("error", NULL, "%s; stopping", cfg_error());
+		if (c->log_dir != NULL)
+			fprintf(stderr, "%s: %s; stopping\n", "orders-listener", cfg_error());
+		return 1;
+	}
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal; /* no SA_RESTART: nn_recv returns EINTR */
 	sigaction(SIGTERM, &sa, NULL);

@@ -364,16 +364,8 @@ orders_cancel(app_req *r)
 void
 orders_health(app_req *r)
 {
-	inv_req q = { .method = INV_LIST };
-	char detail[200];
-	mb_err err;
-	json_t *reply;
-	int db_ok = db_ping(app_db()) == DB_OK, inv_ok;
+	int db_ok = db_ping(app_db()) == DB_OK, inv_ok = inv_ping(inventory, r->ref) == 0;
 
-	snprintf(q.ref, sizeof q.ref, "%s", r->ref);
-	reply = inv_call(inventory, &q, &err, detail, sizeof detail);
-	inv_ok = reply != NULL;
-	json_decref(reply);
 	if (db_ok && inv_ok)
 		app_ok(r, 200, json_pack("{s:s, s:s}", "db", "ok", "inventory", "ok"));
 	else

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Drives the microbook page in headless Debian chromium, as a person would:
-// register a fresh user, log out and back in, order a book that has stock,
-// pay it, wait until the page shows it paid, screenshot, log out.
+// register a fresh user, log out and back in, order a book whose answer is
+// lost and click again (the same Idempotency-Key, one order), order it again
+// (a new key), pay it, wait until the page shows it paid, screenshot, log out.
 //
 // Usage: node t/browser/flow.js BASE_URL OUT_DIR
 // Prints `ok - <step>` / `not ok - <step>: <reason>` per step, then
@@ -167,12 +168,57 @@ async function main() {
     if (!(await page.getByRole('heading', { name: 'My orders' }).isVisible())) throw new Error('My orders not shown');
   });
 
-  step('order a book with stock', async () => {
+  // The server makes the order but its answer is lost (the connection reset): the
+  // page shows the error, and clicking again repeats the same attempt with the
+  // same Idempotency-Key, so the server answers 200 with that order, not a second.
+  let retryKey = null;
+  step('an order whose answer is lost, clicked again, reuses its key; one order made', async () => {
+    if (!book) throw new Error('no book picked');
+    const seen = []; // {key, status} per request that reached the server
+    await page.route('**/orders/new', async (route) => {
+      const key = route.request().headers()['idempotency-key'];
+      const resp = await route.fetch();
+      seen.push({ key, status: resp.status() });
+      if (seen.length === 1) await route.abort('connectionreset');
+      else await route.fulfill({ response: resp });
+    });
+    try {
+      const btn = page.getByRole('button', { name: 'Order ' + book.title, exact: true });
+      await btn.click();
+      const deadline = Date.now() + STEP_MS;
+      while (!(await alertText())) {
+        if (Date.now() > deadline) throw new Error('no error shown for the lost answer');
+        await page.waitForTimeout(100);
+      }
+      await btn.click();
+      await until('the order to be listed', async () => (await page.locator('#orders tr[data-order-id]').count()) > 0);
+      await page.waitForTimeout(300); // a second order, if one were made, would be listed too
+    } finally {
+      await page.unroute('**/orders/new');
+    }
+    if (seen.length !== 2) throw new Error(seen.length + ' requests reached the server, want 2');
+    if (!seen[0].key || seen[0].key !== seen[1].key) {
+      throw new Error('the retry carried key ' + seen[1].key + ', the lost attempt ' + seen[0].key);
+    }
+    if (seen[0].status !== 201 || seen[1].status !== 200) {
+      throw new Error('statuses ' + seen[0].status + ', ' + seen[1].status + ', want 201 then 200 (the same order)');
+    }
+    const rows = await page.locator('#orders tr[data-order-id]').count();
+    if (rows !== 1) throw new Error(rows + ' orders listed, want 1');
+    retryKey = seen[0].key;
+    await noAlert();
+  });
+
+  step('order a book with stock (a new attempt, a new key)', async () => {
     if (!book) throw new Error('no book picked');
     const btn = page.getByRole('button', { name: 'Order ' + book.title, exact: true });
+    const before = await page.locator('#orders tr[data-order-id]').count();
+    const req = page.waitForRequest('**/orders/new');
     await btn.click();
-    // A fresh user: the new order is the only (newest) row.
-    await until('the order to be listed', async () => (await page.locator('#orders tr[data-order-id]').count()) > 0);
+    const key = (await req).headers()['idempotency-key'];
+    if (!key || key === retryKey) throw new Error('the new attempt carried key ' + key + ', the last one ' + retryKey);
+    // The new order is the newest row.
+    await until('the order to be listed', async () => (await page.locator('#orders tr[data-order-id]').count()) > before);
     orderId = await page.locator('#orders tr[data-order-id]').first().getAttribute('data-order-id');
     const row = orderRow(orderId);
     const st = await row.getAttribute('data-state');

@@ -27,6 +27,7 @@ fuzz_check_request(const inv_req *q)
 		FUZZ_CHECK(q->history_id > 0 && q->book_id == 0 && q->user_id == 0);
 		break;
 	case INV_LIST:
+	case INV_PING:
 		FUZZ_CHECK(q->book_id == 0 && q->user_id == 0 && q->history_id == 0);
 		break;
 	default:

@@ -2,7 +2,8 @@
  * test_cfg: environment first, then the MB_CONFIG file, then defaults.
  * cfg_load() reads everything once per process, so the group setup writes
  * the file, sets the environment (clearing whatever the caller exported,
- * e.g. `make check`'s PBKDF2_ITER) and loads before any test runs.
+ * e.g. `make check`'s PBKDF2_ITER) and loads before any test runs;
+ * cfg_parse reads again on the environment of the moment.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -136,7 +137,10 @@ test_defaults(void **state)
 	assert_null(c->log_dir);
 }
 
-/* A value that is not a number in range falls back to the default. */
+/*
+ * The file holds three bad numbers: cfg_load keeps their defaults and
+ * cfg_error names the first one met (parse order), setting and value.
+ */
 static void
 test_bad_numbers(void **state)
 {
@@ -146,6 +150,88 @@ test_bad_numbers(void **state)
 	assert_int_equal(c->order_ttl, 900);
 	assert_int_equal(c->sweep_grace, 60);
 	assert_int_equal(c->inventory_threads, 4);
+	assert_non_null(cfg_error());
+	assert_string_equal(cfg_error(),
+	    "invalid setting INVENTORY_THREADS=-3: not a whole number in [1, 64]");
+}
+
+/*
+ * cfg_parse on the environment of the moment: every malformed or
+ * out-of-range number is refused with a message naming it; the edges of
+ * each range are accepted. The file's three bad numbers are overridden
+ * with good ones first, so each case stands alone.
+ */
+static void
+test_parse_refuses(void **state)
+{
+	static const struct {
+		const char *key, *value;
+		int         ok;
+	} cases[] = {
+		{ "DB_TIMEOUT", "abc", 0 }, { "DB_TIMEOUT", "0", 0 }, { "DB_TIMEOUT", "61", 0 },
+		{ "DB_TIMEOUT", "1", 1 }, { "DB_TIMEOUT", "60", 1 }, { "DB_TIMEOUT", " 5", 0 },
+		{ "DB_TIMEOUT", "5 ", 0 }, { "DB_TIMEOUT", "+5", 0 }, { "DB_TIMEOUT", "5s", 0 },
+		{ "DB_TIMEOUT", "0x10", 0 }, { "DB_TIMEOUT", "1e3", 0 }, { "DB_TIMEOUT", "2.5", 0 },
+		{ "DB_TIMEOUT", "", 1 },  /* empty is unset: the default */
+		{ "SESSION_IDLE", "99999999999999999999", 0 }, { "SESSION_MAX", "-1", 0 },
+		{ "COOKIE_SECURE", "2", 0 }, { "COOKIE_SECURE", "yes", 0 }, { "COOKIE_SECURE", "0", 1 },
+		{ "PBKDF2_ITER", "100000001", 0 }, { "INVENTORY_TIMEOUT_MS", "49", 0 },
+		{ "INVENTORY_TIMEOUT_MS", "50", 1 }, { "INVENTORY_THREADS", "65", 0 },
+		{ "SWEEP_GRACE", "86401", 0 }, { "ORDER_TTL", "notanumber", 0 },
+		{ "ORDER_TTL", "2592000", 1 },
+	};
+	char err[256], want[160];
+	size_t i;
+	cfg c;
+
+	(void)state;
+	setenv("INVENTORY_THREADS", "4", 1);
+	setenv("SWEEP_GRACE", "60", 1);
+	setenv("ORDER_TTL", "900", 1);
+	assert_int_equal(cfg_parse(&c, err, sizeof err), 0);
+	assert_string_equal(err, "");
+	free(c.session_buf);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *before = getenv(cases[i].key);
+		char *saved = before != NULL ? strdup(before) : NULL;
+		int rc;
+
+		setenv(cases[i].key, cases[i].value, 1);
+		rc = cfg_parse(&c, err, sizeof err);
+		free(c.session_buf);
+		if (saved != NULL)
+			setenv(cases[i].key, saved, 1);
+		else
+			unsetenv(cases[i].key);
+		free(saved);
+		if (cases[i].ok) {
+			if (rc != 0)
+				fail_msg("%s=\"%s\" refused: %s", cases[i].key, cases[i].value, err);
+			continue;
+		}
+		snprintf(want, sizeof want, "invalid setting %s=%s: ", cases[i].key, cases[i].value);
+		if (rc != -1 || strncmp(err, want, strlen(want)) != 0)
+			fail_msg("%s=\"%s\": rc %d, message \"%s\"", cases[i].key, cases[i].value, rc, err);
+	}
+	/* a long value is cut in the message, which stays one bounded line */
+	{
+		char big[300];
+
+		memset(big, '9', sizeof big - 1);
+		big[sizeof big - 1] = '\0';
+		setenv("ORDER_TTL", big, 1);
+		assert_int_equal(cfg_parse(&c, err, sizeof err), -1);
+		free(c.session_buf);
+		assert_non_null(strstr(err, "ORDER_TTL=9999"));
+		assert_non_null(strstr(err, "...: not a whole number"));
+		assert_null(strchr(err, '\n'));
+	}
+	unsetenv("INVENTORY_THREADS");
+	unsetenv("SWEEP_GRACE");
+	unsetenv("ORDER_TTL");
+	/* what cfg_load found stays: parsing again does not change it */
+	assert_string_equal(cfg_error(),
+	    "invalid setting INVENTORY_THREADS=-3: not a whole number in [1, 64]");
 }
 
 /* Comma-separated, empty items skipped, at most CFG_MAX_KEYS, in order. */
@@ -189,6 +275,7 @@ main(void)
 		cmocka_unit_test(test_unset_and_comments),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_bad_numbers),
+		cmocka_unit_test(test_parse_refuses),
 		cmocka_unit_test(test_session_keys),
 		cmocka_unit_test(test_loaded_once),
 	};

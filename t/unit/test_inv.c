@@ -16,6 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nanomsg/nn.h>
+#include <nanomsg/reqrep.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include "clock.h"
 #include "inv.h"
 
 #define UUID_A "0f8fad5b-d9cb-469f-a165-70867728950e"
@@ -87,6 +93,7 @@ test_round_trip_every_method(void **state)
 		{ INV_RELEASE, 0, 0, INT64_MAX, { "historyId", NULL, NULL } },
 		{ INV_LIST, 0, 0, 0, { NULL, NULL, NULL } },
 		{ INV_GET, 1, 0, 0, { "bookId", NULL, NULL } },
+		{ INV_PING, 0, 0, 0, { NULL, NULL, NULL } },
 	};
 	static const char *const all[] = { "bookId", "userId", "historyId" };
 	size_t i, j, k, own_n;
@@ -151,6 +158,13 @@ test_decode_ignores_foreign_members(void **state)
 	assert_int_equal(q.history_id, 9);
 	assert_int_equal(q.book_id, 0);
 	assert_int_equal(q.user_id, 0);
+	/* Ping carries nothing but id, ref and method */
+	assert_int_equal(decode("{\"id\":\"" UUID_A "\",\"ref\":\"h-1\",\"method\":\"Ping\","
+	    "\"bookId\":3,\"historyIds\":[1,2]}", &q, detail, sizeof detail), 0);
+	assert_int_equal(q.method, INV_PING);
+	assert_string_equal(q.ref, "h-1");
+	assert_int_equal(q.book_id, 0);
+	assert_int_equal(q.nhistory, 0);
 }
 
 static void
@@ -273,6 +287,8 @@ test_decode_unknown_method(void **state)
 		"{\"id\":\"" UUID_A "\",\"method\":\"Buy\"}",
 		"{\"id\":\"" UUID_A "\",\"method\":\"List \"}",
 		"{\"id\":\"" UUID_A "\",\"method\":\"Lis\"}",
+		"{\"id\":\"" UUID_A "\",\"method\":\"ping\"}",
+		"{\"id\":\"" UUID_A "\",\"method\":\"Pong\"}",
 		"{\"id\":\"" UUID_A "\",\"method\":\"?\"}",
 		"{\"id\":\"" UUID_A "\",\"method\":0}",
 		"{\"id\":\"" UUID_A "\",\"method\":null}",
@@ -577,8 +593,82 @@ test_method_names(void **state)
 	assert_string_equal(inv_method_name(INV_RELEASE), "Release");
 	assert_string_equal(inv_method_name(INV_LIST), "List");
 	assert_string_equal(inv_method_name(INV_GET), "Get");
-	assert_string_equal(inv_method_name((inv_method)(INV_GET + 1)), "?");
+	assert_string_equal(inv_method_name(INV_PING), "Ping");
+	assert_string_equal(inv_method_name((inv_method)INV_NMETHODS), "?");
 	assert_string_equal(inv_method_name((inv_method)-1), "?");
+}
+
+/*
+ * The client's Ping against a REP socket in this process that answers with
+ * the daemon's codec: 0 on an ok reply, -1 on an error reply, and -1 within
+ * the deadline when nothing listens.
+ */
+typedef struct ping_server {
+	int  sock;
+	int  answer_ok;
+	int  got_ping;
+	char ref[INV_REF_MAX + 1];
+} ping_server;
+
+static void *
+ping_serve_one(void *arg)
+{
+	ping_server *p = arg;
+	char *buf = NULL, detail[160], *reply;
+	inv_req q;
+	int n = nn_recv(p->sock, &buf, NN_MSG, 0);
+
+	if (n < 0)
+		return NULL;
+	if (inv_req_decode(buf, (size_t)n, &q, detail, sizeof detail) == 0 && q.method == INV_PING) {
+		p->got_ping = 1;
+		snprintf(p->ref, sizeof p->ref, "%s", q.ref);
+	}
+	nn_freemsg(buf);
+	reply = p->answer_ok ? inv_reply_ok(NULL) : inv_reply_err(E_INTERNAL, "refused");
+	nn_send(p->sock, reply, strlen(reply), 0);
+	free(reply);
+	return NULL;
+}
+
+static void
+test_client_ping(void **state)
+{
+	char url[128], path[96];
+	int64_t t0;
+	int answer_ok;
+
+	(void)state;
+	snprintf(path, sizeof path, "/tmp/mb-test-inv-%d.ipc", (int)getpid());
+	snprintf(url, sizeof url, "ipc://%s", path);
+	for (answer_ok = 1; answer_ok >= 0; answer_ok--) {
+		ping_server p = { .answer_ok = answer_ok };
+		inv_client *c;
+		pthread_t t;
+
+		assert_true((p.sock = nn_socket(AF_SP, NN_REP)) >= 0);
+		assert_true(nn_bind(p.sock, url) >= 0);
+		assert_non_null(c = inv_client_new(url, 2000));
+		assert_int_equal(pthread_create(&t, NULL, ping_serve_one, &p), 0);
+		assert_int_equal(inv_ping(c, "ref-ping"), answer_ok ? 0 : -1);
+		pthread_join(t, NULL);
+		assert_true(p.got_ping);
+		assert_string_equal(p.ref, "ref-ping");
+		inv_client_free(c);
+		nn_close(p.sock);
+	}
+	unlink(path);
+
+	/* nobody bound: -1 after the client's deadline, not before and not much after */
+	{
+		inv_client *c = inv_client_new(url, 200);
+
+		assert_non_null(c);
+		t0 = clock_mono_us();
+		assert_int_equal(inv_ping(c, NULL), -1);
+		assert_in_range(clock_mono_us() - t0, 190000, 1500000);
+		inv_client_free(c);
+	}
 }
 
 int
@@ -605,6 +695,7 @@ main(void)
 		cmocka_unit_test(test_new_id),
 		cmocka_unit_test(test_new_id_decodes),
 		cmocka_unit_test(test_method_names),
+		cmocka_unit_test(test_client_ping),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
