@@ -52,13 +52,14 @@ check "list: the page of one holds only it" [ "$(jqb '.data.orders | length'):$(
 api POST /orders/cancel -b "$A" -d "orderId=$o3"
 check "list: right after a cancel, every answer shows it cancelled" every_list "$A" "$o3" cancelled
 
-# Expiry by the orders-listener also refreshes the lists.
-restart_daemon orders-listener ORDER_TTL=2
+# Expiry by the orders-listener also refreshes the lists. (ORDER_TTL leaves
+# time to warm every worker first, also on 2 busy cores.)
+restart_daemon orders-listener ORDER_TTL=6
 api POST /orders/new -b "$A" -d "bookId=$book"
 o4=$(jqb .data.orderId)
 check "list: a new order shows unpaid (warmed)" every_list "$A" "$o4" unpaid
 detail_expired() { api GET "/orders/$o4" -b "$A"; [ "$(jqb .data.state)" = expired ]; }
-check "the unpaid order expires" wait_for 6 detail_expired
+check "the unpaid order expires" wait_for 12 detail_expired
 check "list: once it expired, every answer shows it expired" every_list "$A" "$o4" expired
 restart_daemon orders-listener
 
