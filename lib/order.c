@@ -1,5 +1,6 @@
 /* order: see order.h. */
 #include "order.h"
+#include "states.h"
 
 #include <string.h>
 
@@ -20,7 +21,7 @@ order_lock_begin(db *d, int64_t id, int64_t uid, order_lock *o)
 	}
 	if (no_payment)
 		o->payment_id = 0;
-	if (o->payment_id != 0 || strcmp(o->state, "unpaid") != 0) {
+	if (o->payment_id != 0 || strcmp(o->state, ORDER_UNPAID) != 0) {
 		db_rollback(d);
 		return ORDER_NOT_OPEN;
 	}

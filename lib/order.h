@@ -12,7 +12,7 @@
 #include "db.h"
 
 typedef struct order_lock {
-	char    state[16];    /* unpaid, paid, cancelled, expired */
+	char    state[16];    /* ORDER_UNPAID ... of states.h */
 	int64_t history_id;   /* its inventory reservation */
 	int64_t unit_price;
 	int64_t user_id;      /* its owner */

@@ -2,12 +2,13 @@
  * inventory handlers. Sell is an atomic conditional decrement
  * (UPDATE ... WHERE stock > 0), so stock never goes below zero whatever the
  * concurrency, with no optimistic retry loop at all. History state moves
- * only forward: 1 (reserved) -> 2 (sold) by Confirm, 1 -> 3 (released) by
- * Release, each once; a repeat of a finished move is a no-op success.
+ * only forward (states.h): reserved -> sold by Confirm, reserved -> released
+ * by Release, each once; a repeat of a finished move is a no-op success.
  */
 #include "epoch.h"
 #include "inventory.h"
 #include "log.h"
+#include "states.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -49,7 +50,8 @@ inv_sell_once(db *d, const inv_req *q, int *st)
 	if ((rc = db_begin(d)) != DB_OK)
 		return inv_db_err(rc);
 	rc = db_row(d, "INSERT INTO inventory_history (book_id, user_id, state, req_id, created_at, "
-	    "updated_at) SELECT id, ?, 1, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3) FROM books "
+	    "updated_at) SELECT id, ?, " HIST_RESERVED_SQL ", ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3) "
+	    "FROM books "
 	    "WHERE id = ? RETURNING id, (SELECT unit_price FROM books b "
 	    "WHERE b.id = inventory_history.book_id)", "isi", "ii", q->user_id, q->id, q->book_id,
 	    &hid, &price);
@@ -101,8 +103,9 @@ inv_confirm(db *d, const inv_req *q)
 	int64_t n, state;
 	int rc;
 
-	n = db_exec(d, "UPDATE inventory_history SET state = 2, updated_at = UTC_TIMESTAMP(3) "
-	    "WHERE id = ? AND state = 1", "i", q->history_id);
+	n = db_exec(d, "UPDATE inventory_history SET state = " HIST_SOLD_SQL ", "
+	    "updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND state = " HIST_RESERVED_SQL, "i",
+	    q->history_id);
 	if (n < 0)
 		return inv_db_err((int)n);
 	if (n == 1)
@@ -113,7 +116,7 @@ inv_confirm(db *d, const inv_req *q)
 		return inv_db_err(rc);
 	if (rc == DB_NONE)
 		return inv_reply_err(E_NOT_FOUND, "no such reservation");
-	if (state == 2)
+	if (state == HIST_SOLD)
 		return inv_reply_ok(json_pack("{s:b}", "changed", 0));
 	return inv_reply_err(E_ORDER_CLOSED, "reservation was released; it cannot be sold");
 }
@@ -133,12 +136,13 @@ inv_confirm_many(db *d, const inv_req *q)
 
 	db_ids_json(q->history_ids, q->nhistory, ids, sizeof ids);
 	n = db_exec(d, "UPDATE inventory_history h JOIN JSON_TABLE(?, '$[*]' COLUMNS "
-	    "(id BIGINT PATH '$')) j ON j.id = h.id SET h.state = 2, "
-	    "h.updated_at = UTC_TIMESTAMP(3) WHERE h.state = 1", "s", ids);
+	    "(id BIGINT PATH '$')) j ON j.id = h.id SET h.state = " HIST_SOLD_SQL ", "
+	    "h.updated_at = UTC_TIMESTAMP(3) WHERE h.state = " HIST_RESERVED_SQL, "s", ids);
 	if (n < 0)
 		return inv_db_err((int)n);
 	if ((rc = db_select(d, "SELECT j.id FROM JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) j "
-	    "LEFT JOIN inventory_history h ON h.id = j.id WHERE h.id IS NULL OR h.state <> 2",
+	    "LEFT JOIN inventory_history h ON h.id = j.id "
+	    "WHERE h.id IS NULL OR h.state <> " HIST_SOLD_SQL,
 	    "s", ids)) < 0)
 		return inv_db_err(rc);
 	not_sold = json_array();
@@ -170,24 +174,25 @@ inv_release_once(db *d, int64_t hid, int sweeping, int *st)
 		return rc == DB_NONE ? inv_reply_err(E_NOT_FOUND, "no such reservation")
 		    : inv_db_err(rc);
 	}
-	if (state == 1 && sweeping) {
+	if (state == HIST_RESERVED && sweeping) {
 		/* an order that appeared since the sweep looked keeps its copy */
 		int64_t live = 0;
 
 		rc = db_row(d, "SELECT COUNT(*) FROM orders WHERE history_id = ? AND state IN "
-		    "('unpaid', 'paid')", "i", "i", hid, &live);
+		    "(" ORDER_UNPAID_SQL ", " ORDER_PAID_SQL ")", "i", "i", hid, &live);
 		if (rc != DB_OK || live > 0) {
 			db_rollback(d);
 			return rc < 0 ? inv_db_err(rc) : inv_reply_ok(json_pack("{s:b}", "changed", 0));
 		}
 	}
-	if (state != 1) {
+	if (state != HIST_RESERVED) {
 		db_rollback(d);
-		if (state == 3)
+		if (state == HIST_RELEASED)
 			return inv_reply_ok(json_pack("{s:b}", "changed", 0));
 		return inv_reply_err(E_ALREADY_PAID, "reservation is sold; it cannot be released");
 	}
-	if ((n = db_exec(d, "UPDATE inventory_history SET state = 3, updated_at = UTC_TIMESTAMP(3) "
+	if ((n = db_exec(d, "UPDATE inventory_history SET state = " HIST_RELEASED_SQL ", "
+	    "updated_at = UTC_TIMESTAMP(3) "
 	    "WHERE id = ?", "i", hid)) < 0 ||
 	    (n = db_exec(d, "UPDATE books SET stock = stock + 1 WHERE id = ?", "i", book)) < 0 ||
 	    (n = db_commit(d)) < 0) {
@@ -281,12 +286,14 @@ inventory_sweep(db *d, int64_t grace_s)
 	 * (bounded by ORDER_TTL), the second only those older than the grace.
 	 */
 	n = inv_ids(d, "SELECT h.id FROM inventory_history h JOIN orders o ON o.history_id = h.id "
-	    "WHERE h.state = ? AND o.state IN ('cancelled', 'expired') LIMIT 100", 1, ids, 100);
+	    "WHERE h.state = " HIST_RESERVED_SQL " AND o.state IN (" ORDER_CANCELLED_SQL ", "
+	    ORDER_EXPIRED_SQL ") LIMIT ?", 100, ids, 100);
 	if (n < 0)
 		return n;
 	m = inv_ids(d, "SELECT h.id FROM inventory_history h LEFT JOIN orders o "
-	    "ON o.history_id = h.id WHERE h.state = 1 AND h.created_at < UTC_TIMESTAMP(3) - "
-	    "INTERVAL ? SECOND AND o.id IS NULL LIMIT 100", grace_s, ids + n, 100);
+	    "ON o.history_id = h.id WHERE h.state = " HIST_RESERVED_SQL " AND "
+	    "h.created_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND AND o.id IS NULL LIMIT 100", grace_s,
+	    ids + n, 100);
 	if (m < 0)
 		return m;
 	for (i = 0; i < n + m; i++) {

@@ -7,6 +7,7 @@
 #include "listener.h"
 #include "log.h"
 #include "order.h"
+#include "states.h"
 
 #include <stdio.h>
 
@@ -58,7 +59,8 @@ listener_apply_batch(db *d, inv_client *inv)
 	 */
 	rc = db_select(d, "SELECT e.order_id, o.history_id, o.user_id, e.ref FROM payment_events e "
 	    "JOIN orders o ON o.id = e.order_id JOIN inventory_history h ON h.id = o.history_id "
-	    "WHERE e.applied_at IS NULL AND h.state IN (1, 2) ORDER BY e.sent_time LIMIT ?", "i",
+	    "WHERE e.applied_at IS NULL AND h.state IN (" HIST_RESERVED_SQL ", " HIST_SOLD_SQL ") "
+	    "ORDER BY e.sent_time LIMIT ?", "i",
 	    (int64_t)INV_MAX_BATCH);
 	if (rc < 0)
 		return rc;
@@ -108,7 +110,8 @@ listener_apply_batch(db *d, inv_client *inv)
 	 */
 	n = db_exec(d, "UPDATE JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) j "
 	    "STRAIGHT_JOIN orders o ON o.id = j.id STRAIGHT_JOIN payments p ON p.order_id = o.id "
-	    "SET o.state = 'paid', o.paid_at = p.created_at WHERE o.state = 'unpaid'", "s", ids);
+	    "SET o.state = " ORDER_PAID_SQL ", o.paid_at = p.created_at "
+	    "WHERE o.state = " ORDER_UNPAID_SQL, "s", ids);
 	if (n >= 0)
 		n = db_exec(d, "UPDATE JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) j "
 		    "STRAIGHT_JOIN payment_events e ON e.order_id = j.id "
@@ -150,7 +153,7 @@ listener_expire_one(db *d, inv_client *inv, int64_t id)
 
 	if ((rc = order_lock_begin(d, id, 0, &lk)) != DB_OK)
 		return rc < 0 ? rc : 0; /* gone, or paid or closed meanwhile */
-	n = db_exec(d, "UPDATE orders SET state = 'expired' WHERE id = ?", "i", id);
+	n = db_exec(d, "UPDATE orders SET state = " ORDER_EXPIRED_SQL " WHERE id = ?", "i", id);
 	if (n < 0 || (n = db_commit(d)) < 0) {
 		db_rollback(d);
 		return (int)n;
@@ -169,8 +172,8 @@ listener_expire(db *d, inv_client *inv, int64_t ttl_s)
 	int n = 0, i, done = 0, rc;
 
 	db_ref(d, "expiry");
-	rc = db_select(d, "SELECT id FROM orders WHERE state = 'unpaid' "
-	    "AND created_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND LIMIT ?", "ii", ttl_s,
+	rc = db_select(d, "SELECT id FROM orders WHERE state = " ORDER_UNPAID_SQL
+	    " AND created_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND LIMIT ?", "ii", ttl_s,
 	    (int64_t)LISTENER_BATCH);
 	if (rc < 0)
 		return 0;

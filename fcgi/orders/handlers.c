@@ -11,6 +11,7 @@
 #include "inv.h"
 #include "order.h"
 #include "orders.h"
+#include "states.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,7 +228,7 @@ orders_new(app_req *r)
 	json_decref(reply);
 	order_now(created, sizeof created, &o);
 	n = db_exec(app_db(), "INSERT INTO orders (user_id, book_id, unit_price, history_id, state, "
-	    "idem_key, created_at) VALUES (?, ?, ?, ?, 'unpaid', ?, ?)", "iiiizs",
+	    "idem_key, created_at) VALUES (?, ?, ?, ?, " ORDER_UNPAID_SQL ", ?, ?)", "iiiizs",
 	    u.id, book_id, price, hid, key, created);
 	if (n < 0) {
 		orders_release(r, hid);
@@ -244,7 +245,7 @@ orders_new(app_req *r)
 	o.id = db_insert_id(app_db());
 	o.book_id = book_id;
 	o.unit_price = price;
-	snprintf(o.state, sizeof o.state, "unpaid");
+	snprintf(o.state, sizeof o.state, "%s", ORDER_UNPAID);
 	o.paid[0] = '\0';
 	app_ok(r, 201, order_json(&o));
 }
@@ -324,7 +325,7 @@ cancel_tx(db *d, int64_t id, int64_t uid, order_lock *lk)
 
 	if ((rc = order_lock_begin(d, id, uid, lk)) != DB_OK)
 		return rc;
-	n = db_exec(d, "UPDATE orders SET state = 'cancelled' WHERE id = ?", "i", id);
+	n = db_exec(d, "UPDATE orders SET state = " ORDER_CANCELLED_SQL " WHERE id = ?", "i", id);
 	if (n < 0 || (n = db_commit(d)) < 0) {
 		db_rollback(d);
 		return (int)n;
@@ -349,7 +350,7 @@ orders_cancel(app_req *r)
 	while (db_try_again(&t, rc));
 	if (rc == ORDER_NOT_OPEN) {
 		app_fail(r, E_ORDER_CLOSED, "order is %s; it cannot be cancelled",
-		    lk.payment_id ? "paid" : lk.state);
+		    lk.payment_id ? ORDER_PAID : lk.state);
 		return;
 	}
 	if (rc != DB_OK) {

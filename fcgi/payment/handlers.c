@@ -13,6 +13,7 @@
 #include "log.h"
 #include "order.h"
 #include "payment.h"
+#include "states.h"
 
 #include <stdio.h>
 
@@ -96,7 +97,7 @@ payment_pay(app_req *r)
 		log_msg("warn", r->ref, "payment.done for order %lld not published; the listener "
 		    "will find it in the database", (long long)order_id);
 	app_ok(r, 200, json_pack("{s:I, s:I, s:I, s:s}", "orderId", (json_int_t)order_id,
-	    "paymentId", (json_int_t)pay_id, "amount", (json_int_t)lk.unit_price, "state", "paid"));
+	    "paymentId", (json_int_t)pay_id, "amount", (json_int_t)lk.unit_price, "state", ORDER_PAID));
 }
 
 /*
