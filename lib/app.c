@@ -123,7 +123,7 @@ app_fail(app_req *r, mb_err code, const char *fmt, ...)
 void
 app_fail_db(app_req *r, int st)
 {
-	if (st == DB_EUNAVAIL || st == DB_ECONFLICT)
+	if (st == MB_UNAVAIL || st == MB_AGAIN)
 		app_fail(r, E_UNAVAILABLE, "the database did not answer in time; nothing was changed");
 	else
 		app_fail(r, E_INTERNAL, "internal error (ref %s)", r->ref);
@@ -132,7 +132,7 @@ app_fail_db(app_req *r, int st)
 void
 app_fail_lookup(app_req *r, int st, const char *what)
 {
-	if (st == DB_NONE)
+	if (st == MB_NONE)
 		app_fail(r, E_NOT_FOUND, "no such %s", what);
 	else
 		app_fail_db(r, st);
@@ -280,7 +280,7 @@ app_read_body(app_req *r, FCGX_Request *f)
 	if (clen == 0)
 		return 0;
 	if ((json ? req_parse_json(&r->params, app_body, (size_t)got, detail, sizeof detail)
-	    : req_parse_form(&r->params, app_body, (size_t)got, detail, sizeof detail)) != REQ_OK) {
+	    : req_parse_form(&r->params, app_body, (size_t)got, detail, sizeof detail)) != MB_OK) {
 		app_fail(r, E_INVALID_ARGUMENT, "%s", detail);
 		return -1;
 	}
@@ -329,7 +329,7 @@ app_handle(FCGX_Request *f, const app_route *routes, int n)
 		if (app_read_body(r, f) != 0)
 			goto done;
 	} else if ((q = FCGX_GetParam("QUERY_STRING", f->envp)) != NULL && *q != '\0' &&
-	    req_parse_form(&r->params, q, strlen(q), detail, sizeof detail) != REQ_OK) {
+	    req_parse_form(&r->params, q, strlen(q), detail, sizeof detail) != MB_OK) {
 		app_fail(r, E_INVALID_ARGUMENT, "query string: %s", detail);
 		goto done;
 	}

@@ -54,7 +54,7 @@ void        app_fail_data(app_req *r, mb_err code, json_t *data, const char *det
 void        app_header(app_req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Maps a db status to the answer (503 UNAVAILABLE or 500 INTERNAL). */
 void        app_fail_db(app_req *r, int db_status);
-/* For a lookup that did not give DB_OK: 404 "no such <what>" on DB_NONE, else app_fail_db. */
+/* For a lookup that did not give MB_OK: 404 "no such <what>" on MB_NONE, else app_fail_db. */
 void        app_fail_lookup(app_req *r, int db_status, const char *what);
 
 /* Field helpers: on a bad or missing field they answer 400 and return -1. */

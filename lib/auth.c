@@ -74,11 +74,11 @@ auth_require(app_req *r, auth_user *u)
 		app_fail(r, E_UNAUTHENTICATED, "log in first (no session cookie)");
 		return -1;
 	}
-	if (rc < 0 || (rc = session_decode(value, now, c->session_max, &u->s)) == SESSION_BAD) {
+	if (rc < 0 || (rc = session_decode(value, now, c->session_max, &u->s)) == MB_DECLINED) {
 		app_fail(r, E_UNAUTHENTICATED, "session cookie is invalid; log in again");
 		return -1;
 	}
-	if (rc == SESSION_EXPIRED) {
+	if (rc == MB_EXPIRED) {
 		app_fail(r, E_UNAUTHENTICATED, "session expired; log in again");
 		return -1;
 	}
@@ -96,7 +96,7 @@ auth_require(app_req *r, auth_user *u)
 			app_fail_db(r, rc);
 			return -1;
 		}
-		if (rc == DB_NONE || uid != u->s.uid) {
+		if (rc == MB_NONE || uid != u->s.uid) {
 			app_fail(r, E_UNAUTHENTICATED, "session was logged out; log in again");
 			return -1;
 		}

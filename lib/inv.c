@@ -194,7 +194,7 @@ inv_books(db *d, json_t **books)
 	if ((rc = db_select(d, "SELECT id, title, unit_price, stock FROM books ORDER BY id", "")) < 0)
 		return rc;
 	*books = json_array();
-	while ((rc = db_next(d, "isii", &id, title, sizeof title, &price, &stock)) == DB_OK)
+	while ((rc = db_next(d, "isii", &id, title, sizeof title, &price, &stock)) == MB_OK)
 		json_array_append_new(*books, inv_book_json(id, title, price, stock));
 	db_done(d);
 	if (rc < 0) {
@@ -202,7 +202,7 @@ inv_books(db *d, json_t **books)
 		*books = NULL;
 		return rc;
 	}
-	return DB_OK;
+	return MB_OK;
 }
 
 char *

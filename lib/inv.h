@@ -50,7 +50,7 @@ int         inv_req_decode(const char *buf, size_t len, inv_req *q, char *detail
 json_t     *inv_book_json(int64_t id, const char *title, int64_t price, int64_t stock);
 /*
  * The whole catalogue, by id, as inv_book_json objects in *books (a new
- * array): DB_OK, or a db status with *books NULL. The one catalogue query,
+ * array): MB_OK, or a db status with *books NULL. The one catalogue query,
  * for GET /orders/books and the daemon's List.
  */
 int         inv_books(db *d, json_t **books);

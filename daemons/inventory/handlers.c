@@ -16,7 +16,7 @@
 static char *
 inv_db_err(int rc)
 {
-	return inv_reply_err(rc == DB_EUNAVAIL || rc == DB_ECONFLICT ? E_UNAVAILABLE : E_INTERNAL,
+	return inv_reply_err(rc == MB_UNAVAIL || rc == MB_AGAIN ? E_UNAVAILABLE : E_INTERNAL,
 	    "inventory database error");
 }
 
@@ -46,8 +46,8 @@ inv_sell_once(db *d, const inv_req *q, int *st)
 	int64_t n, hid, price;
 	int rc;
 
-	*st = DB_OK;
-	if ((rc = db_begin(d)) != DB_OK)
+	*st = MB_OK;
+	if ((rc = db_begin(d)) != MB_OK)
 		return inv_db_err(rc);
 	rc = db_row(d, "INSERT INTO inventory_history (book_id, user_id, state, req_id, created_at, "
 	    "updated_at) SELECT id, ?, " HIST_RESERVED_SQL ", ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3) "
@@ -55,17 +55,17 @@ inv_sell_once(db *d, const inv_req *q, int *st)
 	    "WHERE id = ? RETURNING id, (SELECT unit_price FROM books b "
 	    "WHERE b.id = inventory_history.book_id)", "isi", "ii", q->user_id, q->id, q->book_id,
 	    &hid, &price);
-	if (rc == DB_EDUP) {
+	if (rc == MB_DUP) {
 		/* the same request, re-sent: its first copy made the reservation */
 		db_rollback(d);
-		if ((rc = inv_find_sale(d, q->id, &hid, &price)) == DB_OK)
+		if ((rc = inv_find_sale(d, q->id, &hid, &price)) == MB_OK)
 			return inv_sold(hid, price);
-		return inv_db_err(rc == DB_NONE ? DB_EINTERNAL : rc);
+		return inv_db_err(rc == MB_NONE ? MB_ERROR : rc);
 	}
-	if (rc != DB_OK) {
+	if (rc != MB_OK) {
 		db_rollback(d);
 		*st = rc;
-		return rc == DB_NONE ? inv_reply_err(E_NOT_FOUND, "no such book") : inv_db_err(rc);
+		return rc == MB_NONE ? inv_reply_err(E_NOT_FOUND, "no such book") : inv_db_err(rc);
 	}
 	n = db_exec(d, "UPDATE books SET stock = stock - 1 WHERE id = ? AND stock > 0", "i",
 	    q->book_id);
@@ -114,7 +114,7 @@ inv_confirm(db *d, const inv_req *q)
 	    q->history_id, &state);
 	if (rc < 0)
 		return inv_db_err(rc);
-	if (rc == DB_NONE)
+	if (rc == MB_NONE)
 		return inv_reply_err(E_NOT_FOUND, "no such reservation");
 	if (state == HIST_SOLD)
 		return inv_reply_ok(json_pack("{s:b}", "changed", 0));
@@ -146,7 +146,7 @@ inv_confirm_many(db *d, const inv_req *q)
 	    "s", ids)) < 0)
 		return inv_db_err(rc);
 	not_sold = json_array();
-	while ((rc = db_next(d, "i", &id)) == DB_OK)
+	while ((rc = db_next(d, "i", &id)) == MB_OK)
 		json_array_append_new(not_sold, json_integer(id));
 	db_done(d);
 	if (rc < 0) {
@@ -163,15 +163,15 @@ inv_release_once(db *d, int64_t hid, int sweeping, int *st)
 	int64_t n, book, state;
 	int rc;
 
-	*st = DB_OK;
-	if ((rc = db_begin(d)) != DB_OK)
+	*st = MB_OK;
+	if ((rc = db_begin(d)) != MB_OK)
 		return inv_db_err(rc);
 	rc = db_row(d, "SELECT book_id, state FROM inventory_history WHERE id = ? FOR UPDATE", "i",
 	    "ii", hid, &book, &state);
-	if (rc != DB_OK) {
+	if (rc != MB_OK) {
 		db_rollback(d);
 		*st = rc;
-		return rc == DB_NONE ? inv_reply_err(E_NOT_FOUND, "no such reservation")
+		return rc == MB_NONE ? inv_reply_err(E_NOT_FOUND, "no such reservation")
 		    : inv_db_err(rc);
 	}
 	if (state == HIST_RESERVED && sweeping) {
@@ -180,7 +180,7 @@ inv_release_once(db *d, int64_t hid, int sweeping, int *st)
 
 		rc = db_row(d, "SELECT COUNT(*) FROM orders WHERE history_id = ? AND state IN "
 		    "(" ORDER_UNPAID_SQL ", " ORDER_PAID_SQL ")", "i", "i", hid, &live);
-		if (rc != DB_OK || live > 0) {
+		if (rc != MB_OK || live > 0) {
 			db_rollback(d);
 			return rc < 0 ? inv_db_err(rc) : inv_reply_ok(json_pack("{s:b}", "changed", 0));
 		}
@@ -225,7 +225,7 @@ inv_list(db *d)
 	json_t *books;
 	int rc = inv_books(d, &books);
 
-	return rc == DB_OK ? inv_reply_ok(json_pack("{s:o}", "books", books)) : inv_db_err(rc);
+	return rc == MB_OK ? inv_reply_ok(json_pack("{s:o}", "books", books)) : inv_db_err(rc);
 }
 
 static char *
@@ -239,7 +239,7 @@ inv_get(db *d, const inv_req *q)
 	    q->book_id, &id, title, sizeof title, &price, &stock);
 	if (rc < 0)
 		return inv_db_err(rc);
-	if (rc == DB_NONE)
+	if (rc == MB_NONE)
 		return inv_reply_err(E_NOT_FOUND, "no such book");
 	return inv_reply_ok(json_pack("{s:o}", "book", inv_book_json(id, title, price, stock)));
 }
@@ -265,7 +265,7 @@ inv_ids(db *d, const char *sql, int64_t arg, int64_t *ids, int cap)
 
 	if ((rc = db_select(d, sql, "i", arg)) < 0)
 		return rc;
-	while (n < cap && (rc = db_next(d, "i", &ids[n])) == DB_OK)
+	while (n < cap && (rc = db_next(d, "i", &ids[n])) == MB_OK)
 		n++;
 	db_done(d);
 	return rc < 0 ? rc : n;

@@ -65,7 +65,7 @@ listener_apply_batch(db *d, inv_client *inv)
 	if (rc < 0)
 		return rc;
 	while (count < INV_MAX_BATCH && (rc = db_next(d, "iiis", &order_id, &hid, &uid,
-	    refs[count], sizeof refs[count])) == DB_OK) {
+	    refs[count], sizeof refs[count])) == MB_OK) {
 		order_ids[count] = order_id;
 		user_ids[count] = uid;
 		q.history_ids[count++] = hid;
@@ -98,7 +98,7 @@ listener_apply_batch(db *d, inv_client *inv)
 	}
 	db_ids_json(paid_ids, npaid, ids, sizeof ids);
 	json_decref(reply);
-	if ((rc = db_begin(d)) != DB_OK)
+	if ((rc = db_begin(d)) != MB_OK)
 		return rc;
 	/*
 	 * STRAIGHT_JOIN from the id list: the rows are found by primary key, so
@@ -151,7 +151,7 @@ listener_expire_one(db *d, inv_client *inv, int64_t id)
 	int64_t n;
 	int rc;
 
-	if ((rc = order_lock_begin(d, id, 0, &lk)) != DB_OK)
+	if ((rc = order_lock_begin(d, id, 0, &lk)) != MB_OK)
 		return rc < 0 ? rc : 0; /* gone, or paid or closed meanwhile */
 	n = db_exec(d, "UPDATE orders SET state = " ORDER_EXPIRED_SQL " WHERE id = ?", "i", id);
 	if (n < 0 || (n = db_commit(d)) < 0) {
@@ -177,7 +177,7 @@ listener_expire(db *d, inv_client *inv, int64_t ttl_s)
 	    (int64_t)LISTENER_BATCH);
 	if (rc < 0)
 		return 0;
-	while (n < LISTENER_BATCH && db_next(d, "i", &id) == DB_OK)
+	while (n < LISTENER_BATCH && db_next(d, "i", &id) == MB_OK)
 		ids[n++] = id;
 	db_done(d);
 	for (i = 0; i < n; i++)

@@ -79,7 +79,7 @@ order_json(order *o)
 	    "state", o->state, "createdAt", order_ts(o->created), "paidAt", order_ts(o->paid));
 }
 
-/* The caller's order `id`: DB_OK, DB_NONE (absent or someone else's), or an error. */
+/* The caller's order `id`: MB_OK, MB_NONE (absent or someone else's), or an error. */
 static int
 order_load(int64_t id, int64_t uid, order *o)
 {
@@ -93,7 +93,7 @@ order_answer(app_req *r, int status, int64_t id, int64_t uid)
 	order o;
 	int rc = order_load(id, uid, &o);
 
-	if (rc == DB_OK)
+	if (rc == MB_OK)
 		app_ok(r, status, order_json(&o));
 	else
 		app_fail_lookup(r, rc, "order");
@@ -165,7 +165,7 @@ orders_books(app_req *r)
 		app_ok_raw(r, 200, hit);
 		return;
 	}
-	if ((rc = inv_books(app_db(), &books)) != DB_OK) {
+	if ((rc = inv_books(app_db(), &books)) != MB_OK) {
 		app_fail_db(r, rc);
 		return;
 	}
@@ -212,8 +212,8 @@ orders_new(app_req *r)
 		    "ASCII characters", IDEM_KEY_MAX);
 		return;
 	}
-	if (key != NULL && (rc = orders_by_key(u.id, key, &id)) != DB_NONE) {
-		if (rc == DB_OK)
+	if (key != NULL && (rc = orders_by_key(u.id, key, &id)) != MB_NONE) {
+		if (rc == MB_OK)
 			order_answer(r, 200, id, u.id);
 		else
 			app_fail_db(r, rc);
@@ -233,7 +233,7 @@ orders_new(app_req *r)
 	if (n < 0) {
 		orders_release(r, hid);
 		/* the same key raced us: its order stands, ours is undone */
-		if (n == DB_EDUP && key != NULL && orders_by_key(u.id, key, &id) == DB_OK) {
+		if (n == MB_DUP && key != NULL && orders_by_key(u.id, key, &id) == MB_OK) {
 			order_answer(r, 200, id, u.id);
 			return;
 		}
@@ -290,7 +290,7 @@ orders_list(app_req *r)
 		return;
 	}
 	list = json_array();
-	while ((rc = db_next(app_db(), ORDER_FMT, ORDER_OUT(&o))) == DB_OK && n < limit) {
+	while ((rc = db_next(app_db(), ORDER_FMT, ORDER_OUT(&o))) == MB_OK && n < limit) {
 		json_array_append_new(list, order_json(&o));
 		last = o.id;
 		n++;
@@ -302,7 +302,7 @@ orders_list(app_req *r)
 		return;
 	}
 	orders_answer_cached(r, key, epoch, json_pack("{s:o, s:o}", "orders", list,
-	    "next", rc == DB_OK ? json_integer(last) : json_null()));
+	    "next", rc == MB_OK ? json_integer(last) : json_null()));
 }
 
 void
@@ -316,21 +316,21 @@ orders_get(app_req *r)
 	order_answer(r, 200, id, u.id);
 }
 
-/* DB_OK cancelled and committed, DB_NONE, ORDER_NOT_OPEN, or an error (rolled back). */
+/* MB_OK cancelled and committed, MB_NONE, MB_DECLINED, or an error (rolled back). */
 static int
 cancel_tx(db *d, int64_t id, int64_t uid, order_lock *lk)
 {
 	int64_t n;
 	int rc;
 
-	if ((rc = order_lock_begin(d, id, uid, lk)) != DB_OK)
+	if ((rc = order_lock_begin(d, id, uid, lk)) != MB_OK)
 		return rc;
 	n = db_exec(d, "UPDATE orders SET state = " ORDER_CANCELLED_SQL " WHERE id = ?", "i", id);
 	if (n < 0 || (n = db_commit(d)) < 0) {
 		db_rollback(d);
 		return (int)n;
 	}
-	return DB_OK;
+	return MB_OK;
 }
 
 void
@@ -348,12 +348,12 @@ orders_cancel(app_req *r)
 	do
 		rc = cancel_tx(app_db(), id, u.id, &lk);
 	while (db_try_again(&t, rc));
-	if (rc == ORDER_NOT_OPEN) {
+	if (rc == MB_DECLINED) {
 		app_fail(r, E_ORDER_CLOSED, "order is %s; it cannot be cancelled",
 		    lk.payment_id ? ORDER_PAID : lk.state);
 		return;
 	}
-	if (rc != DB_OK) {
+	if (rc != MB_OK) {
 		app_fail_lookup(r, rc, "order");
 		return;
 	}
@@ -369,7 +369,7 @@ orders_health(app_req *r)
 	char detail[200];
 	mb_err err;
 	json_t *reply;
-	int db_ok = db_ping(app_db()) == DB_OK, inv_ok;
+	int db_ok = db_ping(app_db()) == MB_OK, inv_ok;
 
 	snprintf(q.ref, sizeof q.ref, "%s", r->ref);
 	reply = inv_call(inventory, &q, &err, detail, sizeof detail);

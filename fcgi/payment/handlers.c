@@ -34,8 +34,8 @@ payment_already(app_req *r, int64_t order_id, int64_t pay_id)
 }
 
 /*
- * The payment transaction: DB_OK committed (*pay_id, *ev set), DB_NONE no
- * such order of this user, ORDER_NOT_OPEN (lk says why), or an error
+ * The payment transaction: MB_OK committed (*pay_id, *ev set), MB_NONE no
+ * such order of this user, MB_DECLINED (lk says why), or an error
  * (rolled back).
  */
 static int
@@ -45,7 +45,7 @@ pay_tx(db *d, app_req *r, int64_t uid, int64_t order_id, order_lock *lk, int64_t
 	int64_t n;
 	int rc;
 
-	if ((rc = order_lock_begin(d, order_id, uid, lk)) != DB_OK)
+	if ((rc = order_lock_begin(d, order_id, uid, lk)) != MB_OK)
 		return rc;
 	n = db_exec(d, "INSERT INTO payments (order_id, user_id, amount, created_at) "
 	    "VALUES (?, ?, ?, UTC_TIMESTAMP(3))", "iii", order_id, uid, lk->unit_price);
@@ -59,7 +59,7 @@ pay_tx(db *d, app_req *r, int64_t uid, int64_t order_id, order_lock *lk, int64_t
 	n = db_exec(d, "INSERT INTO payment_events (id, order_id, payment_id, sent_time, ref) "
 	    "VALUES (?, ?, ?, ?, ?)", "siiis", ev->id, order_id, *pay_id, ev->sent_time, ev->ref);
 	if (n >= 0 && (n = db_commit(d)) >= 0)
-		return DB_OK;
+		return MB_OK;
 fail:
 	db_rollback(d);
 	return (int)n;
@@ -82,14 +82,14 @@ payment_pay(app_req *r)
 	do
 		rc = pay_tx(app_db(), r, u.id, order_id, &lk, &pay_id, &ev);
 	while (db_try_again(&t, rc));
-	if (rc == ORDER_NOT_OPEN) {
+	if (rc == MB_DECLINED) {
 		if (lk.payment_id)
 			payment_already(r, order_id, lk.payment_id);
 		else
 			app_fail(r, E_ORDER_CLOSED, "order is %s; it cannot be paid", lk.state);
 		return;
 	}
-	if (rc != DB_OK) {
+	if (rc != MB_OK) {
 		app_fail_lookup(r, rc, "order");
 		return;
 	}
@@ -107,7 +107,7 @@ payment_pay(app_req *r)
 void
 payment_health(app_req *r)
 {
-	if (db_ping(app_db()) != DB_OK)
+	if (db_ping(app_db()) != MB_OK)
 		app_fail_data(r, E_UNAVAILABLE, json_pack("{s:s}", "db", "down"),
 		    "the database is down");
 	else

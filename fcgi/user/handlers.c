@@ -63,7 +63,7 @@ user_register(app_req *r)
 	}
 	rc = db_exec(app_db(), "INSERT INTO users (name, pwd_hash, created_at) "
 	    "VALUES (?, ?, UTC_TIMESTAMP(3))", "ss", name, hash);
-	if (rc == DB_EDUP) {
+	if (rc == MB_DUP) {
 		app_fail(r, E_USER_EXISTS, "user name '%s' is taken", name);
 		return;
 	}
@@ -94,7 +94,7 @@ user_login(app_req *r)
 		app_fail_db(r, rc);
 		return;
 	}
-	if (rc == DB_NONE) {
+	if (rc == MB_NONE) {
 		pw_dummy(pwd, strlen(pwd), app_cfg()->pbkdf2_iter);
 		ok = 0;
 	} else
@@ -133,7 +133,7 @@ user_health(app_req *r)
 {
 	int rc = db_ping(app_db());
 
-	if (rc != DB_OK) {
+	if (rc != MB_OK) {
 		app_fail_data(r, E_UNAVAILABLE, json_pack("{s:s}", "db", "down"), "the database is down");
 		return;
 	}
