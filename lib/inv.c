@@ -283,8 +283,6 @@ inv_call(inv_client *c, inv_req *q, mb_err *err, char *detail, size_t cap)
 	if (n >= 0)
 		n = nn_recv(c->sock, &buf, NN_MSG, 0);
 	if (n < 0) {
-		log_msg("warn", q->ref, "inventory %s %s: %s", inv_method_name(q->method), q->id,
-		    nn_strerror(nn_errno()));
 		*err = E_UNAVAILABLE;
 		snprintf(detail, cap, "the inventory service did not answer in time");
 		return NULL;

@@ -63,6 +63,7 @@ char       *inv_reply_err(mb_err code, const char *detail);
  * and waits at most INVENTORY_TIMEOUT_MS. It returns the reply object for
  * ok replies (caller decrefs); otherwise NULL with *err and detail set:
  * the daemon's code, or E_UNAVAILABLE when it did not answer in time.
+ * Nothing is logged here: the caller answers the failure or logs it, once.
  */
 typedef struct inv_client inv_client;
 inv_client *inv_client_new(const char *url, int timeout_ms);

@@ -143,7 +143,7 @@ listener_catch_up(db *d, inv_client *inv)
 	return n < 0 ? -1 : 0;
 }
 
-/* Expires one order if it is still unpaid and has no payment. */
+/* Expires one order if it is still unpaid and has no payment: 1, 0 (not open), or < 0. */
 static int
 listener_expire_one(db *d, inv_client *inv, int64_t id)
 {
@@ -172,17 +172,22 @@ listener_expire(db *d, inv_client *inv, int64_t ttl_s)
 	int n = 0, i, done = 0, rc;
 
 	db_ref(d, "expiry");
+	/* a failure is returned, not logged: the caller logs it once and tries again later */
 	rc = db_select(d, "SELECT id FROM orders WHERE state = " ORDER_UNPAID_SQL
 	    " AND created_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND LIMIT ?", "ii", ttl_s,
 	    (int64_t)LISTENER_BATCH);
 	if (rc < 0)
-		return 0;
-	while (n < LISTENER_BATCH && db_next(d, "i", &id) == MB_OK)
+		return rc;
+	while (n < LISTENER_BATCH && (rc = db_next(d, "i", &id)) == MB_OK)
 		ids[n++] = id;
 	db_done(d);
-	for (i = 0; i < n; i++)
-		if (listener_expire_one(d, inv, ids[i]) > 0)
-			done++;
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if ((rc = listener_expire_one(d, inv, ids[i])) < 0)
+			return rc;
+		done += rc;
+	}
 	return done;
 }
 

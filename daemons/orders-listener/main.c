@@ -96,13 +96,17 @@ main(void)
 			next_catch_up = now + CATCH_UP_MS;
 		}
 		if (now >= next_expire) {
-			listener_expire(d, inv, c->order_ttl);
+			if ((n = listener_expire(d, inv, c->order_ttl)) < 0)
+				log_msg("warn", "expiry", "could not expire orders (%s); will retry",
+				    n == MB_UNAVAIL || n == MB_AGAIN ? "database unavailable" : "error");
 			next_expire = now + EXPIRE_MS;
 		}
 		if (now >= next_purge) {
+			if ((n = listener_purge_sessions(d, c->session_max)) < 0)
+				log_msg("warn", "purge", "could not purge sessions (%s); will retry",
+				    n == MB_UNAVAIL || n == MB_AGAIN ? "database unavailable" : "error");
 			/* a full batch means more are due: come back next second */
-			next_purge = now + (listener_purge_sessions(d, c->session_max) == LISTENER_PURGE_BATCH
-			    ? EXPIRE_MS : PURGE_MS);
+			next_purge = now + (n == LISTENER_PURGE_BATCH ? EXPIRE_MS : PURGE_MS);
 		}
 	}
 	log_msg("info", NULL, "stopping");
