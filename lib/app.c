@@ -157,6 +157,16 @@ app_auth(app_ctx *x, const app_req *r, app_answer *a, auth_user *u)
 }
 
 int
+app_health_db(app_ctx *x, const app_req *r, app_answer *a)
+{
+	(void)r;
+	if (db_ping(x->db) != MB_OK)
+		return app_fail_data(a, E_UNAVAILABLE, json_pack("{s:s}", "db", "down"),
+		    "the database is down");
+	return app_ok(a, 200, json_pack("{s:s}", "db", "ok"));
+}
+
+int
 app_id(app_answer *a, const char *field, const char *value, int64_t *out)
 {
 	if (value == NULL || *value == '\0') {

@@ -116,6 +116,9 @@ int  app_auth(app_ctx *x, const app_req *r, app_answer *a, auth_user *u);
 /* Sets the session cookie for s (NULL: clears it). */
 void app_cookie(app_ctx *x, app_answer *a, const session *s);
 
+/* The handler of a service whose health is its database's: 200 {"db":"ok"} or 503. */
+int  app_health_db(app_ctx *x, const app_req *r, app_answer *a);
+
 /* Field helpers: MB_OK, or MB_DECLINED with the answer's 400 filled in. */
 int  app_id(app_answer *a, const char *field, const char *value, int64_t *out);
 int  app_param_id(const app_req *r, app_answer *a, const char *field, int64_t *out);

@@ -92,16 +92,3 @@ payment_pay(app_ctx *x, const app_req *r, app_answer *a)
 	    "paymentId", (json_int_t)pay_id, "amount", (json_int_t)lk.unit_price, "state", ORDER_PAID));
 }
 
-/*
- * The database only: a PUB socket cannot tell whether anyone listens, and a
- * lost payment.done is found in the event table anyway.
- */
-int
-payment_health(app_ctx *x, const app_req *r, app_answer *a)
-{
-	(void)r;
-	if (db_ping(x->db) != MB_OK)
-		return app_fail_data(a, E_UNAVAILABLE, json_pack("{s:s}", "db", "down"),
-		    "the database is down");
-	return app_ok(a, 200, json_pack("{s:s}", "db", "ok"));
-}

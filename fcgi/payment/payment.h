@@ -11,6 +11,5 @@
 /* Opens the payment.done PUB socket into x->bus. */
 int payment_init(app_ctx *x);
 int payment_pay(app_ctx *x, const app_req *r, app_answer *a);
-int payment_health(app_ctx *x, const app_req *r, app_answer *a);
 
 #endif

@@ -119,13 +119,3 @@ user_me(app_ctx *x, const app_req *r, app_answer *a)
 		return a->status;
 	return app_ok(a, 200, user_json(u.id, u.name));
 }
-
-int
-user_health(app_ctx *x, const app_req *r, app_answer *a)
-{
-	(void)r;
-	if (db_ping(x->db) != MB_OK)
-		return app_fail_data(a, E_UNAVAILABLE, json_pack("{s:s}", "db", "down"),
-		    "the database is down");
-	return app_ok(a, 200, json_pack("{s:s}", "db", "ok"));
-}

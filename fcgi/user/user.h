@@ -11,6 +11,5 @@ int user_register(app_ctx *x, const app_req *r, app_answer *a);
 int user_login(app_ctx *x, const app_req *r, app_answer *a);
 int user_logout(app_ctx *x, const app_req *r, app_answer *a);
 int user_me(app_ctx *x, const app_req *r, app_answer *a);
-int user_health(app_ctx *x, const app_req *r, app_answer *a);
 
 #endif

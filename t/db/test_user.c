@@ -80,7 +80,7 @@ test_health(void **state)
 	app_answer a;
 
 	(void)state;
-	assert_int_equal(tdb_call(user_health, NULL, NULL, NULL, &a), 200);
+	assert_int_equal(tdb_call(app_health_db, NULL, NULL, NULL, &a), 200);
 	app_answer_free(&a);
 }
 
