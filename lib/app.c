@@ -402,7 +402,7 @@ app_main(const char *prog, const app_route *routes, int nroutes, int (*init)(app
 		log_msg("error", NULL, "no usable SESSION_KEYS (each key needs 16+ characters)");
 		return 1;
 	}
-	if (epoch_init(app_x.cfg->epoch_file) != 0) {
+	if (epoch_init(app_x.cfg->epoch_file) != MB_OK) {
 		log_msg("error", NULL, "cannot map EPOCH_FILE %s", app_x.cfg->epoch_file);
 		return 1;
 	}

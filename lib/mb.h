@@ -28,9 +28,9 @@
  * A count or a length is returned as a count (>= 0) or one of the negative
  * codes above.
  *
- * Not converted yet, and documented where they are: epoch_init, bus_decode,
- * bus_publish, inv_req_decode, pw_hash (0 or -1), b64_decode (a length or
- * -1), pw_verify (1/0/-1) and inv_call (a reply, or NULL and an mb_err).
+ * Not converted yet, and documented where they are: inv_req_decode (0 or
+ * -1; the inventory protocol is being extended elsewhere), b64_decode (a
+ * length or -1) and inv_call (a reply, or NULL and an mb_err).
  * The answer helpers of app.h return an HTTP status, not one of these.
  */
 #ifndef MB_MB_H

@@ -57,7 +57,7 @@ main(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	if (epoch_init(c->epoch_file) != 0) {
+	if (epoch_init(c->epoch_file) != MB_OK) {
 		log_msg("error", NULL, "cannot map EPOCH_FILE %s", c->epoch_file);
 		return 1;
 	}
@@ -75,7 +75,7 @@ main(void)
 
 		/* drain whatever else arrived: one batch applies them all */
 		while (n >= 0) {
-			if (bus_decode(msg, (size_t)n, &ev) == 0)
+			if (bus_decode(msg, (size_t)n, &ev) == MB_OK)
 				heard++;
 			else
 				log_msg("warn", NULL, "ignored a malformed bus message (%d bytes)", n);

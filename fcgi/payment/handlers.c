@@ -85,7 +85,7 @@ payment_pay(app_ctx *x, const app_req *r, app_answer *a)
 		    : app_fail(a, E_ORDER_CLOSED, "order is %s; it cannot be paid", lk.state);
 	if (rc != MB_OK)
 		return app_fail_lookup(a, rc, "order");
-	if (bus_publish(x->bus, &ev) != 0)
+	if (bus_publish(x->bus, &ev) != MB_OK)
 		log_msg("warn", r->ref, "payment.done for order %lld not published; the listener "
 		    "will find it in the database", (long long)order_id);
 	return app_ok(a, 200, json_pack("{s:I, s:I, s:I, s:s}", "orderId", (json_int_t)order_id,

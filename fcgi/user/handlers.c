@@ -54,7 +54,7 @@ user_register(app_ctx *x, const app_req *r, app_answer *a)
 	if (plen < USER_PWD_MIN || plen > USER_PWD_MAX)
 		return app_fail(a, E_INVALID_ARGUMENT, "field 'pwd' must be %d-%d bytes long",
 		    USER_PWD_MIN, USER_PWD_MAX);
-	if (pw_hash(pwd, plen, x->cfg->pbkdf2_iter, hash) != 0)
+	if (pw_hash(pwd, plen, x->cfg->pbkdf2_iter, hash) != MB_OK)
 		return app_fail(a, E_INTERNAL, "could not hash the password (ref %s)", r->ref);
 	rc = db_exec(x->db, "INSERT INTO users (name, pwd_hash, created_at) "
 	    "VALUES (?, ?, UTC_TIMESTAMP(3))", "ss", name, hash);
@@ -87,7 +87,7 @@ user_login(app_ctx *x, const app_req *r, app_answer *a)
 		pw_dummy(pwd, strlen(pwd), x->cfg->pbkdf2_iter);
 		ok = 0;
 	} else
-		ok = pw_verify(pwd, strlen(pwd), hash) == 1;
+		ok = pw_verify(pwd, strlen(pwd), hash) == MB_OK;
 	if (!ok)
 		return app_fail(a, E_BAD_CREDENTIALS, "wrong user name or password");
 	if ((rc = auth_login(x->db, x->cfg, id, clock_wall_us() / 1000000, &s)) != MB_OK)
