@@ -140,7 +140,7 @@ listener_catch_up(db *d, inv_client *inv)
 	/* a full batch means there may be more waiting */
 	while ((n = listener_apply_batch(d, inv)) == INV_MAX_BATCH)
 		;
-	return n < 0 ? -1 : 0;
+	return n < 0 ? n : MB_OK;
 }
 
 /* Expires one order if it is still unpaid and has no payment: 1, 0 (not open), or < 0. */

@@ -90,7 +90,7 @@ main(void)
 			now = clock_mono_ms();
 		}
 		if (heard > 0 || now >= next_catch_up) {
-			if (listener_catch_up(d, inv) != 0)
+			if (listener_catch_up(d, inv) != MB_OK)
 				log_msg("warn", "payment.done", "could not apply payments; will retry");
 			last_apply = now;
 			next_catch_up = now + CATCH_UP_MS;
