@@ -30,12 +30,15 @@ PROGS     := $(foreach p,$(PROG_DIRS),$(if $(wildcard $(word 2,$(subst :, ,$(p))
 
 UNIT_SRC  := $(wildcard t/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/%)
+# unit tests that need a database (scripts/check.sh gives them one)
+DBT_SRC   := $(wildcard t/db/test_*.c)
+DBT_BIN   := $(DBT_SRC:t/db/%.c=$(BUILD)/t/db/%)
 
 .PHONY: all progs units deps run stop check bench fuzz clean
 # progs: what `make run` starts; units: the cmocka tests (need libcmocka-dev)
 all: progs units
 progs: $(PROGS)
-units: $(UNIT_BIN)
+units: $(UNIT_BIN) $(DBT_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -53,6 +56,15 @@ $(foreach p,$(PROG_DIRS),$(eval $(call prog_rule,$(word 1,$(subst :, ,$(p))),$(w
 $(BUILD)/t/%: $(BUILD)/t/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+# a service's handler test links that service's handlers
+$(BUILD)/t/db/test_user: $(BUILD)/fcgi/user/handlers.o
+$(BUILD)/t/db/test_orders: $(BUILD)/fcgi/orders/handlers.o
+$(BUILD)/t/db/test_payment: $(BUILD)/fcgi/payment/handlers.o
+.SECONDARY: $(DBT_SRC:%.c=$(BUILD)/%.o)
+$(BUILD)/t/db/%: $(BUILD)/t/db/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS) -lcmocka
 
 # Installs what the goals given need and is missing (as root, with apt-get;
 # otherwise it names the apt-get line). Each target builds only what it uses:

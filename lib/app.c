@@ -1,13 +1,14 @@
 /*
  * app: the accept loop of a FastCGI service. One request at a time per
- * process (multiwatch runs several), so the request object, its 16 KiB body
- * buffer and the database connection are allocated once and reused.
+ * process (multiwatch runs several), so the request, its answer, its 16 KiB
+ * body buffer and the context (with the database connection) are made once
+ * and reused.
  */
 #include "app.h"
-#include "auth.h"
 #include "clock.h"
 #include "epoch.h"
 #include "log.h"
+#include "origin.h"
 #include "session.h"
 
 #include <fcgiapp.h>
@@ -16,177 +17,184 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/time.h>
 
-static const cfg *app_conf;
-static db        *app_dbh;
+static app_ctx    app_x;
 static app_req    app_r;
+static app_answer app_a;
 static char       app_body[REQ_MAX_BODY + 1];
 
-const cfg *
-app_cfg(void)
+void
+app_answer_init(app_answer *a, const char *ref)
 {
-	return app_conf;
-}
-
-db *
-app_db(void)
-{
-	return app_dbh;
-}
-
-int64_t
-app_now_us(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-}
-
-/* The status line and headers of an answer. */
-static void
-app_head(app_req *r, int status)
-{
-	FCGX_Request *f = r->fcgi;
-
-	r->status = status;
-	FCGX_FPrintF(f->out, "Status: %s\r\nContent-Type: application/json; charset=utf-8\r\n"
-	    "X-Request-Id: %s\r\nCache-Control: no-store\r\n%s\r\n",
-	    resp_status_line(status), r->ref, r->headers);
-}
-
-static void
-app_send(app_req *r, int status, char *body)
-{
-	FCGX_Request *f = r->fcgi;
-	static const char oom[] = "{\"success\":false,\"ref\":\"\",\"error\":{\"code\":\"INTERNAL\","
-	    "\"detail\":\"out of memory\"}}";
-
-	if (r->status != 0) { /* a handler answered twice: keep the first */
-		free(body);
-		return;
-	}
-	if (body == NULL)
-		status = 500;
-	app_head(r, status);
-	FCGX_PutS(body ? body : oom, f->out);
-	free(body);
+	memset(a, 0, sizeof *a);
+	a->ref = ref;
+	a->code = E_OK;
 }
 
 void
-app_ok(app_req *r, int status, json_t *data)
+app_answer_free(app_answer *a)
 {
-	app_send(r, status, resp_ok(r->ref, data));
+	json_decref(a->data);
+	free(a->raw_owned);
+	a->data = NULL;
+	a->raw_owned = NULL;
+	a->raw = NULL;
 }
 
-void
-app_ok_raw(app_req *r, int status, const char *data)
+int
+app_ok(app_answer *a, int status, json_t *data)
 {
-	FCGX_Request *f = r->fcgi;
-	char head[256];
-	size_t n;
-
-	if (r->status != 0)
-		return;
-	if ((n = resp_ok_head(r->ref, head, sizeof head)) == 0) {
-		app_send(r, 500, NULL);
-		return;
-	}
-	app_head(r, status);
-	FCGX_PutStr(head, (int)n, f->out);
-	FCGX_PutS(data, f->out);
-	FCGX_PutChar('}', f->out);
+	app_answer_free(a);
+	a->status = status;
+	a->code = E_OK;
+	a->data = data != NULL ? data : json_object();
+	return status;
 }
 
-void
-app_fail_data(app_req *r, mb_err code, json_t *data, const char *detail)
+int
+app_ok_raw(app_answer *a, int status, const char *data)
 {
-	app_send(r, resp_code_status(code), resp_err(r->ref, code, detail, data));
+	app_answer_free(a);
+	a->status = status;
+	a->code = E_OK;
+	a->raw = data;
+	return status;
 }
 
-void
-app_fail(app_req *r, mb_err code, const char *fmt, ...)
+int
+app_ok_raw_owned(app_answer *a, int status, char *data)
 {
-	char detail[512];
+	app_ok_raw(a, status, data);
+	a->raw_owned = data;
+	return status;
+}
+
+int
+app_fail_data(app_answer *a, mb_err code, json_t *data, const char *detail)
+{
+	app_answer_free(a);
+	a->status = resp_code_status(code);
+	a->code = code;
+	a->data = data;
+	a->log = 0;
+	snprintf(a->detail, sizeof a->detail, "%s", detail);
+	return a->status;
+}
+
+int
+app_fail(app_answer *a, mb_err code, const char *fmt, ...)
+{
+	char detail[sizeof a->detail];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof detail, fmt, ap);
 	va_end(ap);
-	if (code == E_INTERNAL || code == E_UNAVAILABLE)
-		log_msg(code == E_INTERNAL ? "error" : "warn", r->ref, "%s %s: %s",
-		    r->method, r->path, detail);
-	app_fail_data(r, code, NULL, detail);
+	app_fail_data(a, code, NULL, detail);
+	a->log = code == E_INTERNAL || code == E_UNAVAILABLE;
+	return a->status;
+}
+
+int
+app_fail_db(app_answer *a, int rc)
+{
+	if (rc == MB_UNAVAIL || rc == MB_AGAIN)
+		return app_fail(a, E_UNAVAILABLE,
+		    "the database did not answer in time; nothing was changed");
+	return app_fail(a, E_INTERNAL, "internal error (ref %s)", a->ref);
+}
+
+int
+app_fail_lookup(app_answer *a, int rc, const char *what)
+{
+	if (rc == MB_NONE)
+		return app_fail(a, E_NOT_FOUND, "no such %s", what);
+	return app_fail_db(a, rc);
 }
 
 void
-app_fail_db(app_req *r, int st)
+app_header(app_answer *a, const char *fmt, ...)
 {
-	if (st == DB_EUNAVAIL || st == DB_ECONFLICT)
-		app_fail(r, E_UNAVAILABLE, "the database did not answer in time; nothing was changed");
-	else
-		app_fail(r, E_INTERNAL, "internal error (ref %s)", r->ref);
-}
-
-void
-app_fail_lookup(app_req *r, int st, const char *what)
-{
-	if (st == DB_NONE)
-		app_fail(r, E_NOT_FOUND, "no such %s", what);
-	else
-		app_fail_db(r, st);
-}
-
-void
-app_header(app_req *r, const char *fmt, ...)
-{
-	size_t len = strlen(r->headers);
+	size_t len = strlen(a->headers);
 	va_list ap;
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(r->headers + len, sizeof r->headers - len, fmt, ap);
+	n = vsnprintf(a->headers + len, sizeof a->headers - len, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n + 2 >= sizeof r->headers - len) {
-		r->headers[len] = '\0';
-		log_msg("error", r->ref, "response header dropped (too long)");
+	if (n < 0 || (size_t)n + 2 >= sizeof a->headers - len) {
+		a->headers[len] = '\0';
+		a->dropped = 1;
 		return;
 	}
-	memcpy(r->headers + len + n, "\r\n", 3);
+	memcpy(a->headers + len + n, "\r\n", 3);
+}
+
+void
+app_cookie(app_ctx *x, app_answer *a, const session *s)
+{
+	char value[SESSION_MAX_VALUE + 128];
+
+	if (auth_cookie(x->cfg, s, clock_wall_us() / 1000000, value, sizeof value) == 0) {
+		a->dropped = 1;
+		return;
+	}
+	app_header(a, "Set-Cookie: %s", value);
 }
 
 int
-app_id(app_req *r, const char *field, const char *value, int64_t *out)
+app_auth(app_ctx *x, const app_req *r, app_answer *a, auth_user *u)
+{
+	int rc = auth_require(x->db, x->cfg, r->cookie, clock_wall_us() / 1000000, u);
+
+	if (rc == MB_DECLINED)
+		app_fail(a, E_UNAUTHENTICATED, "%s", u->why);
+	else if (rc != MB_OK)
+		app_fail_db(a, rc);
+	else if (u->refresh)
+		app_cookie(x, a, &u->s);
+	return rc;
+}
+
+int
+app_health_db(app_ctx *x, const app_req *r, app_answer *a)
+{
+	(void)r;
+	if (db_ping(x->db) != MB_OK)
+		return app_fail_data(a, E_UNAVAILABLE, json_pack("{s:s}", "db", "down"),
+		    "the database is down");
+	return app_ok(a, 200, json_pack("{s:s}", "db", "ok"));
+}
+
+int
+app_id(app_answer *a, const char *field, const char *value, int64_t *out)
 {
 	if (value == NULL || *value == '\0') {
-		app_fail(r, E_INVALID_ARGUMENT, "field '%s' is required", field);
-		return -1;
+		app_fail(a, E_INVALID_ARGUMENT, "field '%s' is required", field);
+		return MB_DECLINED;
 	}
-	if (req_parse_id(value, out) != 0) {
-		app_fail(r, E_INVALID_ARGUMENT,
+	if (req_parse_id(value, out) != MB_OK) {
+		app_fail(a, E_INVALID_ARGUMENT,
 		    "field '%s' must be a positive decimal integer below 2^63", field);
-		return -1;
+		return MB_DECLINED;
 	}
-	return 0;
+	return MB_OK;
 }
 
 int
-app_param_id(app_req *r, const char *field, int64_t *out)
+app_param_id(const app_req *r, app_answer *a, const char *field, int64_t *out)
 {
-	return app_id(r, field, req_param(&r->params, field), out);
+	return app_id(a, field, req_param(&r->params, field), out);
 }
 
-const char *
-app_param_str(app_req *r, const char *field)
+int
+app_param_str(const app_req *r, app_answer *a, const char *field, const char **out)
 {
-	const char *v = req_param(&r->params, field);
-
-	if (v == NULL) {
-		app_fail(r, E_INVALID_ARGUMENT, "field '%s' is required", field);
-		return NULL;
+	if ((*out = req_param(&r->params, field)) == NULL) {
+		app_fail(a, E_INVALID_ARGUMENT, "field '%s' is required", field);
+		return MB_DECLINED;
 	}
-	return v;
+	return MB_OK;
 }
 
 /* Exact match, or "/prefix/:id" against "/prefix/<one segment>". */
@@ -200,7 +208,7 @@ app_path_match(const char *pattern, const char *path, const char **arg)
 
 		if (strncmp(pattern, path, pre) != 0 || path[pre] == '\0' ||
 		    strchr(path + pre, '/') != NULL)
-			return 0;
+			return MB_OK;
 		*arg = path + pre;
 		return 1;
 	}
@@ -208,11 +216,11 @@ app_path_match(const char *pattern, const char *path, const char **arg)
 }
 
 /*
- * The route for this method and path; when there is none, answers 404, or
- * 405 with an Allow header, and returns NULL.
+ * The route for this method and path; when there is none, NULL with the
+ * answer filled in: 404, or 405 with an Allow header.
  */
 static const app_route *
-app_route_find(app_req *r, const app_route *routes, int n)
+app_route_find(app_req *r, app_answer *a, const app_route *routes, int n)
 {
 	char allow[128] = "";
 	int i, exact = 0;
@@ -237,17 +245,17 @@ app_route_find(app_req *r, const app_route *routes, int n)
 			    allow[0] ? ", " : "", routes[i].method);
 	}
 	if (allow[0] != '\0') {
-		app_header(r, "Allow: %s", allow);
-		app_fail(r, E_METHOD_NOT_ALLOWED, "method %s is not allowed here; use %s",
+		app_header(a, "Allow: %s", allow);
+		app_fail(a, E_METHOD_NOT_ALLOWED, "method %s is not allowed here; use %s",
 		    r->method, allow);
 	} else
-		app_fail(r, E_NOT_FOUND, "no such endpoint: %.200s", r->path);
+		app_fail(a, E_NOT_FOUND, "no such endpoint: %.200s", r->path);
 	return NULL;
 }
 
-/* Reads and parses the body of a POST; answers and returns -1 when it cannot. */
+/* Reads and parses the body of a POST: MB_OK, or MB_DECLINED with the answer filled in. */
 static int
-app_read_body(app_req *r, FCGX_Request *f)
+app_read_body(app_req *r, app_answer *a, FCGX_Request *f)
 {
 	const char *ctype = FCGX_GetParam("CONTENT_TYPE", f->envp);
 	const char *clen_s = FCGX_GetParam("CONTENT_LENGTH", f->envp);
@@ -256,51 +264,92 @@ app_read_body(app_req *r, FCGX_Request *f)
 	int got, form, json;
 
 	if (clen_s != NULL && *clen_s != '\0' && strcmp(clen_s, "0") != 0 &&
-	    req_parse_id(clen_s, &clen) != 0) {
-		app_fail(r, E_INVALID_ARGUMENT, "bad Content-Length");
-		return -1;
+	    req_parse_id(clen_s, &clen) != MB_OK) {
+		app_fail(a, E_INVALID_ARGUMENT, "bad Content-Length");
+		return MB_DECLINED;
 	}
 	if (clen > REQ_MAX_BODY) {
-		app_fail(r, E_PAYLOAD_TOO_LARGE, "request body is larger than %d bytes", REQ_MAX_BODY);
-		return -1;
+		app_fail(a, E_PAYLOAD_TOO_LARGE, "request body is larger than %d bytes", REQ_MAX_BODY);
+		return MB_DECLINED;
 	}
 	form = req_media_is(ctype, "application/x-www-form-urlencoded");
 	json = req_media_is(ctype, "application/json");
 	if (!form && !json && ((ctype != NULL && *ctype != '\0') || clen > 0)) {
-		app_fail(r, E_UNSUPPORTED_MEDIA_TYPE, "send application/x-www-form-urlencoded or "
+		app_fail(a, E_UNSUPPORTED_MEDIA_TYPE, "send application/x-www-form-urlencoded or "
 		    "application/json, not '%.64s'", ctype ? ctype : "");
-		return -1;
+		return MB_DECLINED;
 	}
 	got = clen > 0 ? FCGX_GetStr(app_body, (int)clen, f->in) : 0;
 	if (got != clen) {
-		app_fail(r, E_INVALID_ARGUMENT, "request body is shorter than its Content-Length");
-		return -1;
+		app_fail(a, E_INVALID_ARGUMENT, "request body is shorter than its Content-Length");
+		return MB_DECLINED;
 	}
 	app_body[got] = '\0';
 	if (clen == 0)
-		return 0;
+		return MB_OK;
 	if ((json ? req_parse_json(&r->params, app_body, (size_t)got, detail, sizeof detail)
-	    : req_parse_form(&r->params, app_body, (size_t)got, detail, sizeof detail)) != REQ_OK) {
-		app_fail(r, E_INVALID_ARGUMENT, "%s", detail);
-		return -1;
+	    : req_parse_form(&r->params, app_body, (size_t)got, detail, sizeof detail)) != MB_OK) {
+		app_fail(a, E_INVALID_ARGUMENT, "%s", detail);
+		return MB_DECLINED;
 	}
-	return 0;
+	return MB_OK;
+}
+
+/*
+ * Writes the answer: status line, headers, the envelope; logs a 500 or 503
+ * (with what the client was told) and a header that did not fit.
+ */
+static void
+app_write(FCGX_Request *f, const app_req *r, app_answer *a)
+{
+	static const char oom[] = "{\"success\":false,\"ref\":\"\",\"error\":{\"code\":\"INTERNAL\","
+	    "\"detail\":\"out of memory\"}}";
+	char *body = NULL, head[256];
+	size_t n = 0;
+	int status = a->status;
+
+	if (a->dropped)
+		log_msg("error", r->ref, "response header dropped (too long)");
+	if (a->log)
+		log_msg(a->code == E_INTERNAL ? "error" : "warn", r->ref, "%s %s: %s",
+		    r->method, r->path, a->detail);
+	if (a->code != E_OK) {
+		body = resp_err(r->ref, a->code, a->detail, a->data);
+		a->data = NULL;
+	} else if (a->raw != NULL) {
+		if ((n = resp_ok_head(r->ref, head, sizeof head)) == 0)
+			status = 500;
+	} else {
+		body = resp_ok(r->ref, a->data);
+		a->data = NULL;
+	}
+	if (body == NULL && a->raw == NULL)
+		status = 500;
+	FCGX_FPrintF(f->out, "Status: %s\r\nContent-Type: application/json; charset=utf-8\r\n"
+	    "X-Request-Id: %s\r\nCache-Control: no-store\r\n%s\r\n",
+	    resp_status_line(status), r->ref, a->headers);
+	if (a->raw != NULL && n > 0) {
+		FCGX_PutStr(head, (int)n, f->out);
+		FCGX_PutS(a->raw, f->out);
+		FCGX_PutChar('}', f->out);
+	} else
+		FCGX_PutS(body != NULL ? body : oom, f->out);
+	free(body);
+	a->status = status;
 }
 
 static void
 app_handle(FCGX_Request *f, const app_route *routes, int n)
 {
 	app_req *r = &app_r;
+	app_answer *a = &app_a;
 	const app_route *rt;
 	const char *q;
 	char detail[256], gen_ref[40];
 	int64_t t0 = clock_mono_us();
 
 	req_params_reset(&r->params);
-	r->status = 0;
-	r->headers[0] = '\0';
 	r->path_arg = NULL;
-	r->fcgi = f;
 	r->method = FCGX_GetParam("REQUEST_METHOD", f->envp);
 	r->path = FCGX_GetParam("DOCUMENT_URI", f->envp);
 	r->ref = FCGX_GetParam("REQUEST_ID", f->envp);
@@ -314,58 +363,60 @@ app_handle(FCGX_Request *f, const app_route *routes, int n)
 		snprintf(gen_ref, sizeof gen_ref, "%016llx", (unsigned long long)t0);
 		r->ref = gen_ref;
 	}
-	db_ref(app_dbh, r->ref);
+	app_answer_init(a, r->ref);
+	db_ref(app_x.db, r->ref);
 
-	if ((rt = app_route_find(r, routes, n)) == NULL)
+	if ((rt = app_route_find(r, a, routes, n)) == NULL)
 		goto done;
 	if (strcmp(r->method, "POST") == 0) {
-		if (!auth_same_origin(FCGX_GetParam("HTTP_ORIGIN", f->envp),
+		if (!origin_same(FCGX_GetParam("HTTP_ORIGIN", f->envp),
 		    FCGX_GetParam("HTTP_REFERER", f->envp), FCGX_GetParam("ORIGIN_HOST", f->envp),
 		    FCGX_GetParam("HTTPS", f->envp) != NULL)) {
-			app_fail(r, E_FORBIDDEN, "cross-site request refused (Origin/Referer names "
+			app_fail(a, E_FORBIDDEN, "cross-site request refused (Origin/Referer names "
 			    "another site)");
 			goto done;
 		}
-		if (app_read_body(r, f) != 0)
+		if (app_read_body(r, a, f) != MB_OK)
 			goto done;
 	} else if ((q = FCGX_GetParam("QUERY_STRING", f->envp)) != NULL && *q != '\0' &&
-	    req_parse_form(&r->params, q, strlen(q), detail, sizeof detail) != REQ_OK) {
-		app_fail(r, E_INVALID_ARGUMENT, "query string: %s", detail);
+	    req_parse_form(&r->params, q, strlen(q), detail, sizeof detail) != MB_OK) {
+		app_fail(a, E_INVALID_ARGUMENT, "query string: %s", detail);
 		goto done;
 	}
-	rt->fn(r);
-	if (r->status == 0)
-		app_fail(r, E_INTERNAL, "handler gave no answer (ref %s)", r->ref);
+	a->status = rt->fn(&app_x, r, a);
 done:
-	log_req(r->ref, r->method, r->path, r->status, clock_mono_us() - t0);
+	app_write(f, r, a);
+	app_answer_free(a);
+	log_req(r->ref, r->method, r->path, a->status, clock_mono_us() - t0);
 }
 
 int
-app_main(const char *prog, const app_route *routes, int nroutes, int (*init)(void))
+app_main(const char *prog, const app_route *routes, int nroutes, int (*init)(app_ctx *x))
 {
 	FCGX_Request f;
 
-	app_conf = cfg_load();
+	app_x.cfg = cfg_load();
+	app_x.bus = -1;
 	log_init(prog);
 	if (cfg_error() != NULL) { /* one line in the log and, when that is a file, on stderr */
 		log_msg("error", NULL, "%s; stopping", cfg_error());
-		if (app_conf->log_dir != NULL)
+		if (app_x.cfg->log_dir != NULL)
 			fprintf(stderr, "%s: %s; stopping\n", prog, cfg_error());
 		return 1;
 	}
-	if (session_keys(app_conf->session_keys, app_conf->session_nkeys) != 0) {
+	if (session_keys(app_x.cfg->session_keys, app_x.cfg->session_nkeys) != MB_OK) {
 		log_msg("error", NULL, "no usable SESSION_KEYS (each key needs 16+ characters)");
 		return 1;
 	}
-	if (epoch_init(app_conf->epoch_file) != 0) {
-		log_msg("error", NULL, "cannot map EPOCH_FILE %s", app_conf->epoch_file);
+	if (epoch_init(app_x.cfg->epoch_file) != MB_OK) {
+		log_msg("error", NULL, "cannot map EPOCH_FILE %s", app_x.cfg->epoch_file);
 		return 1;
 	}
-	if ((app_dbh = db_new(app_conf, NULL)) == NULL || FCGX_Init() != 0)
+	if ((app_x.db = db_new(app_x.cfg, NULL)) == NULL || FCGX_Init() != 0)
 		return 1;
-	if (init != NULL && init() != 0)
+	if (init != NULL && init(&app_x) != MB_OK)
 		return 1;
-	(void)db_ping(app_dbh); /* connect early; a failure here is retried per request */
+	(void)db_ping(app_x.db); /* connect early; a failure here is retried per request */
 	if (FCGX_InitRequest(&f, 0, 0) != 0)
 		return 1;
 	log_msg("info", NULL, "%s ready", prog);
@@ -373,9 +424,9 @@ app_main(const char *prog, const app_route *routes, int nroutes, int (*init)(voi
 		app_handle(&f, routes, nroutes);
 		FCGX_Finish_r(&f);
 		/* a handler that left a transaction open would hold its row locks forever */
-		if (db_in_tx(app_dbh)) {
+		if (db_in_tx(app_x.db)) {
 			log_msg("error", NULL, "a handler left a transaction open; rolled back");
-			db_rollback(app_dbh);
+			db_rollback(app_x.db);
 		}
 	}
 	return 0;

@@ -6,27 +6,11 @@
 #include "auth.h"
 #include "cache.h"
 #include "epoch.h"
-#include "log.h"
+#include "req.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-
-static void
-auth_set_cookie(app_req *r, const session *s)
-{
-	const cfg *c = app_cfg();
-	char value[SESSION_MAX_VALUE + 1];
-	int64_t max_age = s->iat + c->session_max - app_now_us() / 1000000;
-
-	if (session_encode(s, value, sizeof value) == 0) {
-		log_msg("error", r->ref, "session encode failed");
-		return;
-	}
-	app_header(r, "Set-Cookie: %s=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Lax%s",
-	    SESSION_COOKIE, value, (long long)(max_age > 0 ? max_age : 0),
-	    c->cookie_secure ? "; Secure" : "");
-}
 
 /*
  * Revocation, fast: a worker remembers the sessions it found valid, tagged
@@ -59,28 +43,50 @@ auth_slot(const char *sid)
 	return &auth_cache[cache_hash(sid) % AUTH_CACHE];
 }
 
-int
-auth_require(app_req *r, auth_user *u)
+size_t
+auth_cookie(const cfg *c, const session *s, int64_t now, char *out, size_t cap)
 {
-	const cfg *c = app_cfg();
-	int64_t now = app_now_us() / 1000000, uid;
+	char value[SESSION_MAX_VALUE + 1];
+	int64_t max_age;
+	int n;
+
+	if (s == NULL)
+		n = snprintf(out, cap, "%s=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax%s",
+		    SESSION_COOKIE, c->cookie_secure ? "; Secure" : "");
+	else {
+		if (session_encode(s, value, sizeof value) == 0)
+			return 0;
+		max_age = s->iat + c->session_max - now;
+		n = snprintf(out, cap, "%s=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Lax%s",
+		    SESSION_COOKIE, value, (long long)(max_age > 0 ? max_age : 0),
+		    c->cookie_secure ? "; Secure" : "");
+	}
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+int
+auth_require(db *d, const cfg *c, const char *cookie, int64_t now, auth_user *u)
+{
 	char value[SESSION_MAX_VALUE + 1];
 	uint64_t epoch;
 	auth_cached *slot;
+	int64_t uid;
 	int rc;
 
-	rc = req_cookie(r->cookie, SESSION_COOKIE, value, sizeof value);
-	if (rc == 0) {
-		app_fail(r, E_UNAUTHENTICATED, "log in first (no session cookie)");
-		return -1;
+	u->refresh = 0;
+	u->why = NULL;
+	rc = req_cookie(cookie, SESSION_COOKIE, value, sizeof value);
+	if (rc == MB_NONE) {
+		u->why = "log in first (no session cookie)";
+		return MB_DECLINED;
 	}
-	if (rc < 0 || (rc = session_decode(value, now, c->session_max, &u->s)) == SESSION_BAD) {
-		app_fail(r, E_UNAUTHENTICATED, "session cookie is invalid; log in again");
-		return -1;
+	if (rc != MB_OK || (rc = session_decode(value, now, c->session_max, &u->s)) == MB_DECLINED) {
+		u->why = "session cookie is invalid; log in again";
+		return MB_DECLINED;
 	}
-	if (rc == SESSION_EXPIRED) {
-		app_fail(r, E_UNAUTHENTICATED, "session expired; log in again");
-		return -1;
+	if (rc == MB_EXPIRED) {
+		u->why = "session expired; log in again";
+		return MB_DECLINED;
 	}
 	slot = auth_slot(u->s.sid);
 	epoch = epoch_get(EPOCH_SESSIONS);
@@ -89,16 +95,14 @@ auth_require(app_req *r, auth_user *u)
 		uid = slot->uid;
 		memcpy(u->name, slot->name, sizeof u->name);
 	} else {
-		rc = db_row(app_db(), "SELECT u.id, u.name FROM sessions s JOIN users u "
+		rc = db_row(d, "SELECT u.id, u.name FROM sessions s JOIN users u "
 		    "ON u.id = s.user_id WHERE s.id = ? AND s.revoked_at IS NULL", "s", "is",
 		    u->s.sid, &uid, u->name, sizeof u->name);
-		if (rc < 0) {
-			app_fail_db(r, rc);
-			return -1;
-		}
-		if (rc == DB_NONE || uid != u->s.uid) {
-			app_fail(r, E_UNAUTHENTICATED, "session was logged out; log in again");
-			return -1;
+		if (rc < 0)
+			return rc;
+		if (rc == MB_NONE || uid != u->s.uid) {
+			u->why = "session was logged out; log in again";
+			return MB_DECLINED;
 		}
 		memcpy(slot->sid, u->s.sid, sizeof slot->sid);
 		memcpy(slot->name, u->name, sizeof slot->name);
@@ -112,73 +116,34 @@ auth_require(app_req *r, auth_user *u)
 		int64_t until = now + c->session_idle, hard = u->s.iat + c->session_max;
 
 		u->s.exp = until < hard ? until : hard;
-		auth_set_cookie(r, &u->s);
+		u->refresh = 1;
 	}
-	return 0;
+	return MB_OK;
 }
 
 int
-auth_login(app_req *r, int64_t uid)
+auth_login(db *d, const cfg *c, int64_t uid, int64_t now, session *s)
 {
-	const cfg *c = app_cfg();
-	int64_t now = app_now_us() / 1000000;
-	session s;
-	int64_t rc;
+	int64_t n;
 
-	if (session_new(&s, uid, now, c->session_idle) != 0) {
-		app_fail(r, E_INTERNAL, "no randomness for a session id");
-		return -1;
-	}
-	rc = db_exec(app_db(), "INSERT INTO sessions (id, user_id, created_at) "
-	    "VALUES (?, ?, UTC_TIMESTAMP(3))", "si", s.sid, uid);
-	if (rc < 0) {
-		app_fail_db(r, (int)rc);
-		return -1;
-	}
-	auth_set_cookie(r, &s);
-	return 0;
+	if (session_new(s, uid, now, c->session_idle) != MB_OK)
+		return MB_ERROR;
+	n = db_exec(d, "INSERT INTO sessions (id, user_id, created_at) "
+	    "VALUES (?, ?, UTC_TIMESTAMP(3))", "si", s->sid, uid);
+	return n < 0 ? (int)n : MB_OK;
 }
 
 int
-auth_logout(app_req *r, const auth_user *u)
+auth_logout(db *d, const auth_user *u)
 {
-	const cfg *c = app_cfg();
-	int64_t rc;
+	int64_t n;
 
-	rc = db_exec(app_db(), "UPDATE sessions SET revoked_at = UTC_TIMESTAMP(3) "
+	n = db_exec(d, "UPDATE sessions SET revoked_at = UTC_TIMESTAMP(3) "
 	    "WHERE id = ? AND revoked_at IS NULL", "s", u->s.sid);
-	if (rc < 0) {
-		app_fail_db(r, (int)rc);
-		return -1;
-	}
+	if (n < 0)
+		return (int)n;
 	/* after the COMMIT: every worker's cached sessions now need a fresh look */
 	epoch_bump(EPOCH_SESSIONS);
 	auth_slot(u->s.sid)->epoch = 0;
-	app_header(r, "Set-Cookie: %s=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax%s",
-	    SESSION_COOKIE, c->cookie_secure ? "; Secure" : "");
-	return 0;
-}
-
-/* 1 when url starts with scheme://host and then ends or continues with '/'. */
-static int
-auth_origin_is(const char *url, const char *host, int https)
-{
-	const char *scheme = https ? "https://" : "http://";
-	size_t slen = strlen(scheme), hlen = strlen(host);
-
-	if (strncasecmp(url, scheme, slen) != 0 || strncasecmp(url + slen, host, hlen) != 0)
-		return 0;
-	url += slen + hlen;
-	return *url == '\0' || *url == '/';
-}
-
-int
-auth_same_origin(const char *origin, const char *referer, const char *host, int https)
-{
-	if (origin != NULL && *origin != '\0')
-		return host != NULL && auth_origin_is(origin, host, https) &&
-		    strchr(origin + (https ? 8 : 7), '/') == NULL;
-	if (referer != NULL && *referer != '\0')
-		return host != NULL && auth_origin_is(referer, host, https);
-	return 1;
+	return MB_OK;
 }

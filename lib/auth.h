@@ -1,33 +1,46 @@
 /*
- * auth: the one guard every service calls, plus login/logout session
- * bookkeeping and the cross-site check. A session is valid when its cookie
- * verifies (session.c) and its row is neither missing nor revoked.
+ * auth: the session check every service runs, and the session bookkeeping
+ * of login and logout. A session is valid when its cookie verifies
+ * (session.c) and its row is neither missing nor revoked. Nothing here
+ * speaks HTTP: each function returns an mb.h code and fills in what the
+ * caller needs, and app.c turns that into the answer (a refused check into
+ * 401, a database failure into 503, the cookies into Set-Cookie headers).
  */
 #ifndef MB_AUTH_H
 #define MB_AUTH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-#include "app.h"
+#include "cfg.h"
+#include "db.h"
+#include "mb.h"
 #include "session.h"
 
 typedef struct auth_user {
-	int64_t id;
-	char    name[32];
-	session s;
+	int64_t     id;
+	char        name[32];
+	session     s;
+	int         refresh;  /* 1: the idle expiry moved on; send s as a new cookie */
+	const char *why;      /* MB_DECLINED: the reason, for the 401's detail */
 } auth_user;
 
-/* 0 with *u filled, or -1 after answering 401 (or 503). Refreshes the idle expiry. */
-int auth_require(app_req *r, auth_user *u);
-/* Opens a new session for uid and sets the cookie; -1 after answering 503. */
-int auth_login(app_req *r, int64_t uid);
-/* Revokes u's session and clears the cookie; -1 after answering 503. */
-int auth_logout(app_req *r, const auth_user *u);
-
 /*
- * 1 when a state-changing request may proceed: no Origin and no Referer
- * (curl, Postman), or the one present names our own origin (scheme://Host).
+ * The auth check of the Cookie header at unix time `now`: MB_OK with *u
+ * filled in (u->refresh set when the idle expiry was moved on); MB_DECLINED
+ * with u->why (no cookie, not ours, expired, logged out); or the database's
+ * failure (MB_UNAVAIL, MB_AGAIN, MB_ERROR).
  */
-int auth_same_origin(const char *origin, const char *referer, const char *host, int https);
+int    auth_require(db *d, const cfg *c, const char *cookie, int64_t now, auth_user *u);
+/* Opens a new session for uid in *s: MB_OK, or MB_ERROR / the database's failure. */
+int    auth_login(db *d, const cfg *c, int64_t uid, int64_t now, session *s);
+/* Revokes u's session: MB_OK, or the database's failure. */
+int    auth_logout(db *d, const auth_user *u);
+/*
+ * The Set-Cookie header's value for session s at unix time `now`, or, with
+ * s NULL, the one that clears the cookie. Its length, or 0 when it cannot
+ * be written (no key, or cap too small).
+ */
+size_t auth_cookie(const cfg *c, const session *s, int64_t now, char *out, size_t cap);
 
 #endif

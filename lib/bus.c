@@ -29,13 +29,13 @@ bus_decode(const char *msg, size_t len, bus_event *e)
 {
 	size_t tlen = strlen(BUS_TOPIC_PAYMENT_DONE);
 	json_t *o, *id, *ref, *st, *oid, *sent;
-	int rc = -1;
+	int rc = MB_DECLINED;
 
 	memset(e, 0, sizeof *e);
 	if (len <= tlen + 1 || memcmp(msg, BUS_TOPIC_PAYMENT_DONE, tlen) != 0 || msg[tlen] != ' ')
-		return -1;
+		return MB_DECLINED;
 	if ((o = json_loadb(msg + tlen + 1, len - tlen - 1, JSON_REJECT_DUPLICATES, NULL)) == NULL)
-		return -1;
+		return MB_DECLINED;
 	id = json_object_get(o, "id");
 	ref = json_object_get(o, "ref");
 	st = json_object_get(o, "state");
@@ -52,7 +52,7 @@ bus_decode(const char *msg, size_t len, bus_event *e)
 		e->sent_time = (int64_t)json_integer_value(sent);
 		if (ref != NULL)
 			memcpy(e->ref, json_string_value(ref), json_string_length(ref) + 1);
-		rc = 0;
+		rc = MB_OK;
 	}
 	json_decref(o);
 	return rc;
@@ -79,10 +79,10 @@ bus_publish(int sock, const bus_event *e)
 	int rc;
 
 	if (msg == NULL)
-		return -1;
+		return MB_ERROR;
 	rc = nn_send(sock, msg, strlen(msg), NN_DONTWAIT);
 	free(msg);
-	return rc < 0 ? -1 : 0;
+	return rc < 0 ? MB_ERROR : MB_OK;
 }
 
 int

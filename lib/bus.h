@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mb.h"
+
 #define BUS_TOPIC_PAYMENT_DONE "mu.micro.book.topic.payment.done"
 #define BUS_STATE_PAID         2
 #define BUS_ID_LEN             36
@@ -26,7 +28,7 @@ typedef struct bus_event {
 
 /* Topic + ' ' + JSON, malloc'd; NULL on error. */
 char *bus_encode(const bus_event *e);
-/* Parses and validates a message; -1 when it is not a payment.done event. */
+/* Parses and validates a message: MB_OK, or MB_DECLINED when it is not a payment.done event. */
 int   bus_decode(const char *msg, size_t len, bus_event *e);
 
 /*
@@ -36,7 +38,7 @@ int   bus_decode(const char *msg, size_t len, bus_event *e);
  * reconnects them by itself when the listener restarts.
  */
 int   bus_pub_open(const char *url);            /* socket, or -1 */
-int   bus_publish(int sock, const bus_event *e); /* 0, or -1 (never blocks) */
+int   bus_publish(int sock, const bus_event *e); /* MB_OK or MB_ERROR (never blocks) */
 int   bus_sub_open(const char *url, int recv_timeout_ms);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * clock: the monotonic clock that deadlines, lifetimes, schedules and
- * request durations use (wall time, which can step, is only for timestamps).
+ * request durations use, and the wall clock (which can step) that is only
+ * for timestamps and cookie lifetimes.
  */
 #ifndef MB_CLOCK_H
 #define MB_CLOCK_H
@@ -23,6 +24,16 @@ clock_mono_us(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Microseconds of wall time since the Unix epoch. */
+static inline int64_t
+clock_wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 

@@ -3,7 +3,7 @@
  * per connection by their SQL text (string literals, so pointer equality is
  * the fast path). When the connection drops, every statement is freed with
  * it; outside a transaction the failed call is retried once on a fresh
- * connection, inside one the caller gets DB_EUNAVAIL and must start over.
+ * connection, inside one the caller gets MB_UNAVAIL and must start over.
  */
 #include "clock.h"
 #include "db.h"
@@ -56,7 +56,7 @@ db_try_start(db_try *t)
 int
 db_try_again(db_try *t, int rc)
 {
-	return rc == DB_ECONFLICT && ++t->attempt < DB_RETRIES &&
+	return rc == MB_AGAIN && ++t->attempt < DB_RETRIES &&
 	    clock_mono_ms() - t->started_ms < 500;
 }
 
@@ -83,9 +83,9 @@ db_connect(db *d)
 	char init[128];
 
 	if (d->my != NULL)
-		return DB_OK;
+		return MB_OK;
 	if ((d->my = mysql_init(NULL)) == NULL)
-		return DB_EUNAVAIL;
+		return MB_UNAVAIL;
 	/*
 	 * Lock waits give up before the client read timeout, so a contended row
 	 * is a clean error. READ COMMITTED: correctness here rests on row locks
@@ -105,9 +105,9 @@ db_connect(db *d)
 		log_msg("warn", d->ref, "db connect: %s", mysql_error(d->my));
 		mysql_close(d->my);
 		d->my = NULL;
-		return DB_EUNAVAIL;
+		return MB_UNAVAIL;
 	}
-	return DB_OK;
+	return MB_OK;
 }
 
 static void
@@ -151,21 +151,21 @@ db_status(db *d, unsigned int err, const char *msg)
 {
 	switch (err) {
 	case ER_DUP_ENTRY:
-		return DB_EDUP;
+		return MB_DUP;
 	case ER_LOCK_DEADLOCK:
 	case ER_LOCK_WAIT_TIMEOUT:
 		d->in_tx = 0; /* InnoDB rolled back (deadlock) or we must (timeout) */
 		log_msg("warn", d->ref, "db conflict: %s", msg);
-		return DB_ECONFLICT;
+		return MB_AGAIN;
 	}
 	if (err >= CR_MIN_ERROR || err == ER_SERVER_SHUTDOWN || err == ER_CONNECTION_KILLED ||
 	    err == ER_QUERY_INTERRUPTED) {
 		log_msg("warn", d->ref, "db unavailable: %u %s", err, msg);
 		db_disconnect(d);
-		return DB_EUNAVAIL;
+		return MB_UNAVAIL;
 	}
 	log_msg("error", d->ref, "db error: %u %s", err, msg);
-	return DB_EINTERNAL;
+	return MB_ERROR;
 }
 
 int
@@ -175,16 +175,16 @@ db_ping(db *d)
 
 	int64_t t0 = clock_mono_ms();
 
-	if ((rc = db_connect(d)) != DB_OK)
+	if ((rc = db_connect(d)) != MB_OK)
 		return rc;
 	if (mysql_ping(d->my) != 0) {
 		rc = db_status(d, mysql_errno(d->my), mysql_error(d->my));
-		if (rc == DB_EUNAVAIL && clock_mono_ms() - t0 < 200 && db_connect(d) == DB_OK &&
+		if (rc == MB_UNAVAIL && clock_mono_ms() - t0 < 200 && db_connect(d) == MB_OK &&
 		    mysql_ping(d->my) == 0)
-			return DB_OK;
-		return rc < 0 ? rc : DB_EUNAVAIL;
+			return MB_OK;
+		return rc < 0 ? rc : MB_UNAVAIL;
 	}
-	return DB_OK;
+	return MB_OK;
 }
 
 static int
@@ -192,11 +192,11 @@ db_query(db *d, const char *sql)
 {
 	int rc;
 
-	if ((rc = db_connect(d)) != DB_OK)
+	if ((rc = db_connect(d)) != MB_OK)
 		return rc;
 	if (mysql_real_query(d->my, sql, strlen(sql)) != 0)
 		return db_status(d, mysql_errno(d->my), mysql_error(d->my));
-	return DB_OK;
+	return MB_OK;
 }
 
 int
@@ -204,9 +204,9 @@ db_begin(db *d)
 {
 	int rc = db_query(d, "START TRANSACTION");
 
-	if (rc == DB_EUNAVAIL)
+	if (rc == MB_UNAVAIL)
 		rc = db_query(d, "START TRANSACTION"); /* a fresh connection */
-	if (rc == DB_OK)
+	if (rc == MB_OK)
 		d->in_tx = 1;
 	return rc;
 }
@@ -217,8 +217,8 @@ db_commit(db *d)
 	int rc;
 
 	if (d->my == NULL)
-		return DB_EUNAVAIL;
-	rc = mysql_commit(d->my) == 0 ? DB_OK : db_status(d, mysql_errno(d->my), mysql_error(d->my));
+		return MB_UNAVAIL;
+	rc = mysql_commit(d->my) == 0 ? MB_OK : db_status(d, mysql_errno(d->my), mysql_error(d->my));
 	d->in_tx = 0;
 	return rc;
 }
@@ -246,10 +246,10 @@ db_prepare(db *d, const char *sql, int *rc)
 	for (i = 0; i < d->nstmts; i++)
 		if (d->stmts[i].sql == sql || strcmp(d->stmts[i].sql, sql) == 0)
 			return d->stmts[i].st;
-	if ((*rc = db_connect(d)) != DB_OK)
+	if ((*rc = db_connect(d)) != MB_OK)
 		return NULL;
 	if ((st = mysql_stmt_init(d->my)) == NULL) {
-		*rc = DB_EUNAVAIL;
+		*rc = MB_UNAVAIL;
 		return NULL;
 	}
 	if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
@@ -260,7 +260,7 @@ db_prepare(db *d, const char *sql, int *rc)
 	if (d->nstmts == DB_MAX_STMTS) {
 		log_msg("error", d->ref, "db: more than %d statements", DB_MAX_STMTS);
 		mysql_stmt_close(st);
-		*rc = DB_EINTERNAL;
+		*rc = MB_ERROR;
 		return NULL;
 	}
 	d->stmts[d->nstmts].sql = sql;
@@ -328,7 +328,7 @@ db_run(db *d, const char *sql, const char *in, va_list ap, int *rc)
 		if (d->cursor != NULL)
 			db_done(d);
 		if ((st = db_prepare(d, sql, rc)) == NULL) {
-			if (*rc == DB_EUNAVAIL && !d->in_tx && attempt == 0 && clock_mono_ms() - t0 < 200)
+			if (*rc == MB_UNAVAIL && !d->in_tx && attempt == 0 && clock_mono_ms() - t0 < 200)
 				continue;
 			return NULL;
 		}
@@ -337,7 +337,7 @@ db_run(db *d, const char *sql, const char *in, va_list ap, int *rc)
 		va_end(cp);
 		if (n < 0 || (unsigned long)n != mysql_stmt_param_count(st)) {
 			log_msg("error", d->ref, "db: %s: parameter format '%s' does not fit", sql, in);
-			*rc = DB_EINTERNAL;
+			*rc = MB_ERROR;
 			return NULL;
 		}
 		if ((n > 0 && mysql_stmt_bind_param(st, b) != 0) || mysql_stmt_execute(st) != 0) {
@@ -349,11 +349,11 @@ db_run(db *d, const char *sql, const char *in, va_list ap, int *rc)
 			 * worth one more try; one that timed out is not: the caller
 			 * would wait twice as long for the same 503.
 			 */
-			if (*rc == DB_EUNAVAIL && !was_tx && attempt == 0 && clock_mono_ms() - t0 < 200)
+			if (*rc == MB_UNAVAIL && !was_tx && attempt == 0 && clock_mono_ms() - t0 < 200)
 				continue;
 			return NULL;
 		}
-		*rc = DB_OK;
+		*rc = MB_OK;
 		return st;
 	}
 	return NULL;
@@ -365,7 +365,7 @@ db_bind_out(db *d, MYSQL_STMT *st, const char *out)
 	int i, n = (int)strlen(out);
 
 	if (n > DB_MAX_COLS || (unsigned int)n != mysql_stmt_field_count(st))
-		return DB_EINTERNAL;
+		return MB_ERROR;
 	memset(d->out, 0, sizeof d->out);
 	for (i = 0; i < n; i++) {
 		if (out[i] == 's') {
@@ -384,10 +384,10 @@ db_bind_out(db *d, MYSQL_STMT *st, const char *out)
 		d->out[i].is_null = &d->onull[i];
 	}
 	if (n > 0 && mysql_stmt_bind_result(st, d->out) != 0)
-		return DB_EINTERNAL;
+		return MB_ERROR;
 	if (mysql_stmt_store_result(st) != 0)
 		return db_status(d, mysql_stmt_errno(st), mysql_stmt_error(st));
-	return DB_OK;
+	return MB_OK;
 }
 
 /* Copies the current row into the caller's pointers. */
@@ -483,15 +483,15 @@ db_row(db *d, const char *sql, const char *in, const char *out, ...)
 
 	va_start(ap, out);
 	st = db_run(d, sql, in, ap, &rc);
-	if (st != NULL && (rc = db_bind_out(d, st, out)) == DB_OK) {
+	if (st != NULL && (rc = db_bind_out(d, st, out)) == MB_OK) {
 		int f = mysql_stmt_fetch(st);
 
 		if (f == 0 || f == MYSQL_DATA_TRUNCATED) {
 			db_skip_in(in, &ap);
 			db_copy_out(d, out, &ap);
-			rc = DB_OK;
+			rc = MB_OK;
 		} else if (f == MYSQL_NO_DATA)
-			rc = DB_NONE;
+			rc = MB_NONE;
 		else
 			rc = db_status(d, mysql_stmt_errno(st), mysql_stmt_error(st));
 	}
@@ -521,22 +521,22 @@ db_next(db *d, const char *out, ...)
 	int f, rc;
 
 	if (d->cursor == NULL)
-		return DB_EINTERNAL;
+		return MB_ERROR;
 	if (!d->cursor_bound) {
 		/* first fetch on this cursor: bind and buffer the result */
-		if ((rc = db_bind_out(d, d->cursor, out)) != DB_OK)
+		if ((rc = db_bind_out(d, d->cursor, out)) != MB_OK)
 			return rc;
 		d->cursor_bound = 1;
 	}
 	f = mysql_stmt_fetch(d->cursor);
 	if (f == MYSQL_NO_DATA)
-		return DB_NONE;
+		return MB_NONE;
 	if (f != 0 && f != MYSQL_DATA_TRUNCATED)
 		return db_status(d, mysql_stmt_errno(d->cursor), mysql_stmt_error(d->cursor));
 	va_start(ap, out);
 	db_copy_out(d, out, &ap);
 	va_end(ap);
-	return DB_OK;
+	return MB_OK;
 }
 
 void

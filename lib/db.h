@@ -12,10 +12,10 @@
  *
  *   db_row(d, "SELECT id, name FROM users WHERE name = ?", "s", "is", name, &id, buf, sizeof buf);
  *
- * Every call returns DB_OK or DB_NONE (no row / end of rows), or a negative
- * status: DB_EDUP for a unique-key violation, DB_ECONFLICT for a deadlock or
- * lock-wait timeout (the transaction was rolled back), DB_EUNAVAIL when the
- * server could not be reached within DB_TIMEOUT, DB_EINTERNAL for a bug.
+ * Every call returns (mb.h) MB_OK or MB_NONE (no row / end of rows), or a negative
+ * status: MB_DUP for a unique-key violation, MB_AGAIN for a deadlock or
+ * lock-wait timeout (the transaction was rolled back), MB_UNAVAIL when the
+ * server could not be reached within DB_TIMEOUT, MB_ERROR for a bug.
  */
 #ifndef MB_DB_H
 #define MB_DB_H
@@ -24,15 +24,7 @@
 #include <stdint.h>
 
 #include "cfg.h"
-
-enum {
-	DB_OK = 0,
-	DB_NONE = 1,
-	DB_EDUP = -1,
-	DB_ECONFLICT = -2,
-	DB_EUNAVAIL = -3,
-	DB_EINTERNAL = -4,
-};
+#include "mb.h"
 
 typedef struct db db;
 
@@ -53,11 +45,11 @@ int      db_in_tx(const db *d);
 int64_t  db_exec(db *d, const char *sql, const char *in, ...);
 /* The id of the last INSERT on this connection. */
 int64_t  db_insert_id(db *d);
-/* SELECT of at most one interesting row: DB_OK and outputs set, or DB_NONE. */
+/* SELECT of at most one interesting row: MB_OK and outputs set, or MB_NONE. */
 int      db_row(db *d, const char *sql, const char *in, const char *out, ...);
 /*
  * SELECT of many rows: db_select executes (in-args only), then db_next
- * (out pointers only) returns DB_OK per row and DB_NONE at the end, then
+ * (out pointers only) returns MB_OK per row and MB_NONE at the end, then
  * db_done. Only one cursor is open at a time per connection.
  */
 int      db_select(db *d, const char *sql, const char *in, ...);
@@ -74,7 +66,7 @@ void     db_done(db *d);
 void     db_ids_json(const int64_t *ids, int n, char *out, size_t cap);
 
 /*
- * Retrying a transaction that lost a deadlock. A DB_ECONFLICT that comes
+ * Retrying a transaction that lost a deadlock. A MB_AGAIN that comes
  * back quickly is a deadlock victim (InnoDB rolled it back at once) and is
  * run again, up to DB_RETRIES tries in all; one that comes after a lock-wait
  * timeout has used the time budget and goes to the caller (503).

@@ -17,20 +17,20 @@ epoch_init(const char *path)
 	int fd;
 
 	if (path == NULL || epochs != NULL)
-		return 0;
+		return MB_OK;
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
-		return -1;
+		return MB_ERROR;
 	/* only ever grown: a shorter file would be a SIGBUS for those mapping it */
 	if (fstat(fd, &st) != 0 || ((size_t)st.st_size < size && ftruncate(fd, (off_t)size) != 0)) {
 		close(fd);
-		return -1;
+		return MB_ERROR;
 	}
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
 	if (p == MAP_FAILED)
-		return -1;
+		return MB_ERROR;
 	epochs = p;
-	return 0;
+	return MB_OK;
 }
 
 uint64_t

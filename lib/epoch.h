@@ -20,6 +20,8 @@
 
 #include <stdint.h>
 
+#include "mb.h"
+
 enum {
 	EPOCH_SESSIONS = 0,
 	EPOCH_CATALOGUE = 1,
@@ -28,7 +30,7 @@ enum {
 	EPOCH_COUNT = EPOCH_USERS + EPOCH_USER_SLOTS,
 };
 
-/* Maps the file (created if missing); 0 on success or when path is NULL. */
+/* Maps the file (created if missing): MB_OK (also when path is NULL), or MB_ERROR. */
 int      epoch_init(const char *path);
 /* The counter of slot + 1 (never 0), or 0 when no file is mapped. */
 uint64_t epoch_get(int slot);

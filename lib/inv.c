@@ -196,7 +196,7 @@ inv_books(db *d, json_t **books)
 	if ((rc = db_select(d, "SELECT id, title, unit_price, stock FROM books ORDER BY id", "")) < 0)
 		return rc;
 	*books = json_array();
-	while ((rc = db_next(d, "isii", &id, title, sizeof title, &price, &stock)) == DB_OK)
+	while ((rc = db_next(d, "isii", &id, title, sizeof title, &price, &stock)) == MB_OK)
 		json_array_append_new(*books, inv_book_json(id, title, price, stock));
 	db_done(d);
 	if (rc < 0) {
@@ -204,7 +204,7 @@ inv_books(db *d, json_t **books)
 		*books = NULL;
 		return rc;
 	}
-	return DB_OK;
+	return MB_OK;
 }
 
 char *
@@ -285,8 +285,6 @@ inv_call(inv_client *c, inv_req *q, mb_err *err, char *detail, size_t cap)
 	if (n >= 0)
 		n = nn_recv(c->sock, &buf, NN_MSG, 0);
 	if (n < 0) {
-		log_msg("warn", q->ref, "inventory %s %s: %s", inv_method_name(q->method), q->id,
-		    nn_strerror(nn_errno()));
 		*err = E_UNAVAILABLE;
 		snprintf(detail, cap, "the inventory service did not answer in time");
 		return NULL;
@@ -314,7 +312,7 @@ inv_ping(inv_client *c, const char *ref)
 
 	snprintf(q.ref, sizeof q.ref, "%s", ref != NULL ? ref : "");
 	if ((reply = inv_call(c, &q, &err, detail, sizeof detail)) == NULL)
-		return -1;
+		return err == E_UNAVAILABLE ? MB_UNAVAIL : MB_ERROR;
 	json_decref(reply);
-	return 0;
+	return MB_OK;
 }

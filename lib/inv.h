@@ -53,7 +53,7 @@ int         inv_req_decode(const char *buf, size_t len, inv_req *q, char *detail
 json_t     *inv_book_json(int64_t id, const char *title, int64_t price, int64_t stock);
 /*
  * The whole catalogue, by id, as inv_book_json objects in *books (a new
- * array): DB_OK, or a db status with *books NULL. The one catalogue query,
+ * array): MB_OK, or a db status with *books NULL. The one catalogue query,
  * for GET /orders/books and the daemon's List.
  */
 int         inv_books(db *d, json_t **books);
@@ -66,12 +66,14 @@ char       *inv_reply_err(mb_err code, const char *detail);
  * and waits at most INVENTORY_TIMEOUT_MS. It returns the reply object for
  * ok replies (caller decrefs); otherwise NULL with *err and detail set:
  * the daemon's code, or E_UNAVAILABLE when it did not answer in time.
+ * Nothing is logged here: the caller answers the failure or logs it, once.
  */
 typedef struct inv_client inv_client;
 inv_client *inv_client_new(const char *url, int timeout_ms);
 void        inv_client_free(inv_client *c);
 json_t     *inv_call(inv_client *c, inv_req *q, mb_err *err, char *detail, size_t cap);
-/* A Ping within the client's deadline: 0 when the daemon answered ok, else -1. */
+/* A Ping within the client's deadline: MB_OK when the daemon answered, MB_UNAVAIL when
+ * it did not in time, MB_ERROR for a broken reply. */
 int         inv_ping(inv_client *c, const char *ref);
 
 #endif

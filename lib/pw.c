@@ -29,11 +29,11 @@ pw_hash(const char *pwd, size_t len, int iterations, char *out)
 
 	if (iterations < 1 || RAND_bytes(salt, sizeof salt) != 1 ||
 	    pw_derive(pwd, len, salt, sizeof salt, iterations, dk) != 0)
-		return -1;
+		return MB_ERROR;
 	b64_encode(salt, sizeof salt, s64, sizeof s64);
 	b64_encode(dk, sizeof dk, d64, sizeof d64);
 	return snprintf(out, PW_STORED_MAX, "pbkdf2-sha256$%d$%s$%s", iterations, s64, d64)
-	    < PW_STORED_MAX ? 0 : -1;
+	    < PW_STORED_MAX ? MB_OK : MB_ERROR;
 }
 
 int
@@ -45,20 +45,20 @@ pw_verify(const char *pwd, size_t len, const char *stored)
 	char *end;
 
 	if (stored == NULL || strncmp(stored, "pbkdf2-sha256$", 14) != 0)
-		return -1;
+		return MB_ERROR;
 	p = stored + 14;
 	iter = strtol(p, &end, 10);
 	if (end == p || *end != '$' || iter < 1 || iter > PW_MAX_ITER)
-		return -1;
+		return MB_ERROR;
 	s = end + 1;
 	if ((d = strchr(s, '$')) == NULL)
-		return -1;
+		return MB_ERROR;
 	if ((slen = b64_decode(s, (size_t)(d - s), salt, sizeof salt)) < 1 ||
 	    b64_decode(d + 1, strlen(d + 1), want, sizeof want) != PW_DK)
-		return -1;
+		return MB_ERROR;
 	if (pw_derive(pwd, len, salt, (size_t)slen, (int)iter, dk) != 0)
-		return -1;
-	return CRYPTO_memcmp(dk, want, PW_DK) == 0;
+		return MB_ERROR;
+	return CRYPTO_memcmp(dk, want, PW_DK) == 0 ? MB_OK : MB_DECLINED;
 }
 
 void

@@ -8,11 +8,13 @@
 
 #include <stddef.h>
 
+#include "mb.h"
+
 #define PW_STORED_MAX 128
 
-/* Returns 0 and writes the stored form into out (PW_STORED_MAX bytes). */
+/* MB_OK with the stored form in out (PW_STORED_MAX bytes), or MB_ERROR. */
 int pw_hash(const char *pwd, size_t len, int iterations, char *out);
-/* 1 when pwd matches, 0 when not, -1 when `stored` is malformed. */
+/* MB_OK when pwd matches, MB_DECLINED when not, MB_ERROR when `stored` is malformed. */
 int pw_verify(const char *pwd, size_t len, const char *stored);
 /* Spends the same time as a verify, for unknown users (no timing oracle). */
 void pw_dummy(const char *pwd, size_t len, int iterations);

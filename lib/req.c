@@ -47,16 +47,16 @@ req_add(req_params *p, char *key, char *val, char *detail, size_t cap)
 {
 	if (req_param(p, key) != NULL) {
 		snprintf(detail, cap, "field '%.64s' is given more than once", key);
-		return REQ_EINVAL;
+		return MB_DECLINED;
 	}
 	if (p->n == REQ_MAX_PARAMS) {
 		snprintf(detail, cap, "too many fields (at most %d)", REQ_MAX_PARAMS);
-		return REQ_EINVAL;
+		return MB_DECLINED;
 	}
 	p->key[p->n] = key;
 	p->val[p->n] = val;
 	p->n++;
-	return REQ_OK;
+	return MB_OK;
 }
 
 static int
@@ -133,17 +133,17 @@ req_parse_form(req_params *p, const char *s, size_t len, char *detail, size_t ca
 		key = req_decode(p, pair, klen, &bad);
 		if (bad) {
 			snprintf(detail, cap, "malformed form field name (bad %%-escape or NUL byte)");
-			return REQ_EINVAL;
+			return MB_DECLINED;
 		}
 		val = eq ? req_decode(p, eq + 1, plen - klen - 1, &bad) : req_decode(p, "", 0, &bad);
 		if (bad) {
 			snprintf(detail, cap, "field '%.64s' is malformed (bad %%-escape or NUL byte)", key);
-			return REQ_EINVAL;
+			return MB_DECLINED;
 		}
-		if (req_add(p, key, val, detail, cap) != REQ_OK)
-			return REQ_EINVAL;
+		if (req_add(p, key, val, detail, cap) != MB_OK)
+			return MB_DECLINED;
 	}
-	return REQ_OK;
+	return MB_OK;
 }
 
 static char *
@@ -164,18 +164,18 @@ req_parse_json(req_params *p, const char *s, size_t len, char *detail, size_t ca
 	json_error_t jerr;
 	json_t *root, *v;
 	const char *k;
-	int rc = REQ_OK;
+	int rc = MB_OK;
 
 	/* Without JSON_ALLOW_NUL jansson refuses \u0000, so no value holds a NUL. */
 	root = json_loadb(s, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
 		snprintf(detail, cap, "malformed JSON body: %.80s", jerr.text);
-		return REQ_EINVAL;
+		return MB_DECLINED;
 	}
 	if (!json_is_object(root)) {
 		snprintf(detail, cap, "JSON body must be an object");
 		json_decref(root);
-		return REQ_EINVAL;
+		return MB_DECLINED;
 	}
 	json_object_foreach(root, k, v) {
 		char num[32], *key, *val = NULL;
@@ -188,15 +188,15 @@ req_parse_json(req_params *p, const char *s, size_t len, char *detail, size_t ca
 			val = req_copy(p, num, strlen(num));
 		} else {
 			snprintf(detail, cap, "field '%.64s' must be a string or an integer", k);
-			rc = REQ_EINVAL;
+			rc = MB_DECLINED;
 			break;
 		}
 		if (key == NULL || val == NULL) {
 			snprintf(detail, cap, "request body is too large");
-			rc = REQ_EINVAL;
+			rc = MB_DECLINED;
 			break;
 		}
-		if ((rc = req_add(p, key, val, detail, cap)) != REQ_OK)
+		if ((rc = req_add(p, key, val, detail, cap)) != MB_OK)
 			break;
 	}
 	json_decref(root);
@@ -210,18 +210,18 @@ req_parse_id(const char *s, int64_t *out)
 	size_t i, len;
 
 	if (s == NULL || (len = strlen(s)) == 0 || len > 19 || s[0] < '1' || s[0] > '9')
-		return -1;
+		return MB_DECLINED;
 	for (i = 0; i < len; i++) {
 		int d = s[i] - '0';
 
 		if (d < 0 || d > 9)
-			return -1;
+			return MB_DECLINED;
 		if (n > (INT64_MAX - d) / 10)
-			return -1;
+			return MB_DECLINED;
 		n = n * 10 + d;
 	}
 	*out = n;
-	return 0;
+	return MB_OK;
 }
 
 int
@@ -232,7 +232,7 @@ req_cookie(const char *header, const char *name, char *out, size_t cap)
 	int found = 0;
 
 	if (header == NULL)
-		return 0;
+		return MB_NONE;
 	while (*s != '\0') {
 		const char *end = strchr(s, ';');
 		size_t len = end ? (size_t)(end - s) : strlen(s);
@@ -249,7 +249,7 @@ req_cookie(const char *header, const char *name, char *out, size_t cap)
 			while (vlen > 0 && (eq[vlen] == ' ' || eq[vlen] == '\t'))
 				vlen--;
 			if (found || vlen + 1 > cap)
-				return -1;
+				return MB_DECLINED;
 			memcpy(out, eq + 1, vlen);
 			out[vlen] = '\0';
 			found = 1;
@@ -258,7 +258,7 @@ req_cookie(const char *header, const char *name, char *out, size_t cap)
 			break;
 		s = end + 1;
 	}
-	return found;
+	return found ? MB_OK : MB_NONE;
 }
 
 int

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mb.h"
+
 #define REQ_MAX_BODY   16384   /* API.md: larger bodies are 413 */
 #define REQ_MAX_PARAMS 32
 
@@ -20,11 +22,14 @@ typedef struct req_params {
 	char   arena[REQ_MAX_BODY + 2 * REQ_MAX_PARAMS + 64];
 } req_params;
 
-/* Return values of the body parsers; `detail` says what, for the 400. */
-enum { REQ_OK = 0, REQ_EINVAL = -1 };
 
 void        req_params_reset(req_params *p);
-/* application/x-www-form-urlencoded (also used for query strings). */
+/*
+ * The body parsers return MB_OK, or MB_DECLINED with `detail` saying what
+ * is wrong, for the 400.
+ *
+ * application/x-www-form-urlencoded (also used for query strings).
+ */
 int         req_parse_form(req_params *p, const char *s, size_t len, char *detail, size_t cap);
 /* application/json: one object whose values are strings or integers. */
 int         req_parse_json(req_params *p, const char *s, size_t len, char *detail, size_t cap);
@@ -32,14 +37,14 @@ const char *req_param(const req_params *p, const char *key);
 
 /*
  * Ids are positive decimal integers that fit in 63 bits, written without
- * sign, leading zero, exponent or trailing junk. Returns 0 and sets *out, or -1.
+ * sign, leading zero, exponent or trailing junk. MB_OK and *out set, or MB_DECLINED.
  */
 int         req_parse_id(const char *s, int64_t *out);
 
 /*
- * Finds cookie `name` in a Cookie header. Returns 1 and copies the value
- * when it is there exactly once, 0 when absent, -1 when duplicated or too
- * long for `cap` (the caller treats both as "no valid session").
+ * Finds cookie `name` in a Cookie header. MB_OK with the value copied when
+ * it is there exactly once, MB_NONE when absent, MB_DECLINED when duplicated
+ * or too long for `cap` (the caller treats both as "no valid session").
  */
 int         req_cookie(const char *header, const char *name, char *out, size_t cap);
 

@@ -32,7 +32,7 @@ session_keys(const char *const *keys, int n)
 		EVP_MAC_CTX_free(session_ctx[i]);
 	session_nkeys = 0;
 	if (session_mac == NULL && (session_mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
-		return -1;
+		return MB_ERROR;
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
 	params[1] = OSSL_PARAM_construct_end();
 	for (i = 0; i < n && session_nkeys < SESSION_MAX_KEYS; i++) {
@@ -41,14 +41,14 @@ session_keys(const char *const *keys, int n)
 		if (keys[i] == NULL || strlen(keys[i]) < 16)
 			continue; /* too short to be a key anyone meant */
 		if ((ctx = EVP_MAC_CTX_new(session_mac)) == NULL)
-			return -1;
+			return MB_ERROR;
 		if (!EVP_MAC_init(ctx, (const unsigned char *)keys[i], strlen(keys[i]), params)) {
 			EVP_MAC_CTX_free(ctx);
-			return -1;
+			return MB_ERROR;
 		}
 		session_ctx[session_nkeys++] = ctx;
 	}
-	return session_nkeys > 0 ? 0 : -1;
+	return session_nkeys > 0 ? MB_OK : MB_ERROR;
 }
 
 static int
@@ -71,7 +71,7 @@ session_new(session *s, int64_t uid, int64_t now, int64_t idle)
 	size_t i;
 
 	if (RAND_bytes(raw, sizeof raw) != 1)
-		return -1;
+		return MB_ERROR;
 	for (i = 0; i < sizeof raw; i++) {
 		s->sid[2 * i] = hex[raw[i] >> 4];
 		s->sid[2 * i + 1] = hex[raw[i] & 15];
@@ -80,7 +80,7 @@ session_new(session *s, int64_t uid, int64_t now, int64_t idle)
 	s->uid = uid;
 	s->iat = now;
 	s->exp = now + idle;
-	return 0;
+	return MB_OK;
 }
 
 size_t
@@ -138,34 +138,34 @@ session_decode(const char *value, int64_t now, int64_t max_age, session *out)
 	size_t i;
 
 	if (value == NULL || strlen(value) > SESSION_MAX_VALUE || (dot = strchr(value, '.')) == NULL)
-		return SESSION_BAD;
+		return MB_DECLINED;
 	if (b64_decode(dot + 1, strlen(dot + 1), tag, sizeof tag) != SESSION_TAG)
-		return SESSION_BAD;
+		return MB_DECLINED;
 	for (k = 0; k < session_nkeys && !ok; k++)
 		if (session_tag(k, value, (size_t)(dot - value), want) == 0 &&
 		    CRYPTO_memcmp(tag, want, SESSION_TAG) == 0)
 			ok = 1;
 	if (!ok)
-		return SESSION_BAD;
+		return MB_DECLINED;
 	plen = b64_decode(value, (size_t)(dot - value), (unsigned char *)payload, sizeof payload - 1);
 	if (plen < 0)
-		return SESSION_BAD;
+		return MB_DECLINED;
 	payload[plen] = '\0';
 	if (strncmp(payload, "1|", 2) != 0)
-		return SESSION_BAD;
+		return MB_DECLINED;
 	p = payload + 2;
 	for (i = 0; i < SESSION_ID_HEX; i++)
 		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
-			return SESSION_BAD;
+			return MB_DECLINED;
 	if (p[SESSION_ID_HEX] != '|')
-		return SESSION_BAD;
+		return MB_DECLINED;
 	memcpy(out->sid, p, SESSION_ID_HEX);
 	out->sid[SESSION_ID_HEX] = '\0';
 	p += SESSION_ID_HEX + 1;
 	if (session_num(&p, '|', &out->uid) != 0 || session_num(&p, '|', &out->iat) != 0 ||
 	    session_num(&p, '\0', &out->exp) != 0)
-		return SESSION_BAD;
+		return MB_DECLINED;
 	if (now >= out->exp || now - out->iat >= max_age || out->iat > now + 300)
-		return SESSION_EXPIRED;
-	return SESSION_OK;
+		return MB_EXPIRED;
+	return MB_OK;
 }

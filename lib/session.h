@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mb.h"
+
 #define SESSION_COOKIE    "mb_session"
 #define SESSION_ID_HEX    32
 #define SESSION_MAX_VALUE 256
@@ -24,15 +26,16 @@ typedef struct session {
 	int64_t exp;   /* idle expiry, unix seconds; refreshed while active */
 } session;
 
-enum { SESSION_OK = 0, SESSION_BAD = -1, SESSION_EXPIRED = -2 };
-
-/* Sets the verification keys (first signs). Returns -1 when none is usable. */
+/* Sets the verification keys (first signs): MB_OK, or MB_ERROR when none is usable. */
 int    session_keys(const char *const *keys, int n);
-/* A new session for uid with a fresh random id. */
+/* A new session for uid with a fresh random id: MB_OK, or MB_ERROR (no randomness). */
 int    session_new(session *s, int64_t uid, int64_t now, int64_t idle);
 /* Writes the cookie value; returns its length, 0 on error. */
 size_t session_encode(const session *s, char *out, size_t cap);
-/* Verifies and decodes a cookie value against the idle and absolute limits. */
+/*
+ * Verifies and decodes a cookie value against the idle and absolute limits:
+ * MB_OK, MB_DECLINED (not ours, or malformed) or MB_EXPIRED.
+ */
 int    session_decode(const char *value, int64_t now, int64_t max_age, session *out);
 
 #endif

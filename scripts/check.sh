@@ -31,13 +31,13 @@ count() { # count FILE: adds the ok / not ok lines of a suite's output
 	failed=$((failed + f))
 }
 
-# unit_tests BUILD: every cmocka binary of that build
+# unit_tests BUILD [DIR]: every cmocka binary of that build (in t/, or t/DIR)
 unit_tests() {
 	local t name p f rc
-	echo "== unit tests ($1)"
-	for t in "$1"/t/test_*; do
+	echo "== unit tests ($1${2:+, $2})"
+	for t in "$1"/t/${2:+$2/}test_*; do
 		[ -x "$t" ] || continue
-		name=$(basename "$1")-$(basename "$t")
+		name=$(basename "$1")-${2:+$2-}$(basename "$t")
 		if "$t" >"$OUT/$name.log" 2>&1; then rc=0; else rc=$?; fi
 		p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$OUT/$name.log" | tail -1)
 		f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$OUT/$name.log" | tail -1)
@@ -48,6 +48,37 @@ unit_tests() {
 		passed=$((passed + p))
 		failed=$((failed + f))
 	done
+}
+
+# db_unit_tests BUILD: the tests of t/db (handlers and the auth check), on a
+# database of their own (microbook_unit, made afresh from sql/) on the e2e
+# stack's MariaDB, so they neither see nor disturb the suites' data.
+db_unit_tests() {
+	local sock=$VAR_DIR/run/mysql.sock db=microbook_unit f
+	local admin=(mariadb --no-defaults --socket="$sock" -u "$(id -un)")
+	if ! "${admin[@]}" -e "DROP DATABASE IF EXISTS $db; CREATE DATABASE $db CHARACTER SET utf8mb4
+		COLLATE utf8mb4_bin; GRANT ALL ON $db.* TO 'microbook'@'localhost';" >"$OUT/db-unit.log" 2>&1; then
+		echo "not ok - no database for the t/db tests"; failed=$((failed + 1))
+		sed 's/^/    /' "$OUT/db-unit.log"
+		return
+	fi
+	for f in sql/[0-9]*.sql; do
+		"${admin[@]}" "$db" <"$f" >>"$OUT/db-unit.log" 2>&1 \
+			|| { echo "not ok - t/db: $f failed"; failed=$((failed + 1)); return; }
+	done
+	rm -f "$OUT/db-unit-counts"
+	( # the settings of a process of its own: only what the tests need
+		unset MB_CONFIG EPOCH_FILE LOG_DIR
+		export DB_SOCKET=$sock DB_USER=microbook DB_PASS=$(cat "$VAR_DIR/db.pass") DB_NAME=$db
+		export SESSION_KEYS=unit-test-key-0123456789
+		passed=0 failed=0
+		unit_tests "$1" db
+		echo "$passed $failed" >"$OUT/db-unit-counts"
+	)
+	local p=0 f=1
+	[ -s "$OUT/db-unit-counts" ] && read -r p f <"$OUT/db-unit-counts"
+	passed=$((passed + p))
+	failed=$((failed + f))
 }
 
 # log_marks: "file:lines" of every service log, to show later what was added
@@ -79,6 +110,7 @@ e2e_tests() {
 	mkdir -p "$VAR_DIR/log"
 	trap 'scripts/stack.sh stop >/dev/null 2>&1' EXIT
 	if scripts/stack.sh start >"$OUT/$tag-stack-start.log" 2>&1; then
+		db_unit_tests "$1"
 		for t in t/e2e/[0-9]*.sh; do
 			name=$(basename "$t" .sh)
 			echo "-- $name"

@@ -2,12 +2,13 @@
  * inventory handlers. Sell is an atomic conditional decrement
  * (UPDATE ... WHERE stock > 0), so stock never goes below zero whatever the
  * concurrency, with no optimistic retry loop at all. History state moves
- * only forward: 1 (reserved) -> 2 (sold) by Confirm, 1 -> 3 (released) by
- * Release, each once; a repeat of a finished move is a no-op success.
+ * only forward (states.h): reserved -> sold by Confirm, reserved -> released
+ * by Release, each once; a repeat of a finished move is a no-op success.
  */
 #include "epoch.h"
 #include "inventory.h"
 #include "log.h"
+#include "states.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -15,7 +16,7 @@
 static char *
 inv_db_err(int rc)
 {
-	return inv_reply_err(rc == DB_EUNAVAIL || rc == DB_ECONFLICT ? E_UNAVAILABLE : E_INTERNAL,
+	return inv_reply_err(rc == MB_UNAVAIL || rc == MB_AGAIN ? E_UNAVAILABLE : E_INTERNAL,
 	    "inventory database error");
 }
 
@@ -45,25 +46,26 @@ inv_sell_once(db *d, const inv_req *q, int *st)
 	int64_t n, hid, price;
 	int rc;
 
-	*st = DB_OK;
-	if ((rc = db_begin(d)) != DB_OK)
+	*st = MB_OK;
+	if ((rc = db_begin(d)) != MB_OK)
 		return inv_db_err(rc);
 	rc = db_row(d, "INSERT INTO inventory_history (book_id, user_id, state, req_id, created_at, "
-	    "updated_at) SELECT id, ?, 1, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3) FROM books "
+	    "updated_at) SELECT id, ?, " HIST_RESERVED_SQL ", ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3) "
+	    "FROM books "
 	    "WHERE id = ? RETURNING id, (SELECT unit_price FROM books b "
 	    "WHERE b.id = inventory_history.book_id)", "isi", "ii", q->user_id, q->id, q->book_id,
 	    &hid, &price);
-	if (rc == DB_EDUP) {
+	if (rc == MB_DUP) {
 		/* the same request, re-sent: its first copy made the reservation */
 		db_rollback(d);
-		if ((rc = inv_find_sale(d, q->id, &hid, &price)) == DB_OK)
+		if ((rc = inv_find_sale(d, q->id, &hid, &price)) == MB_OK)
 			return inv_sold(hid, price);
-		return inv_db_err(rc == DB_NONE ? DB_EINTERNAL : rc);
+		return inv_db_err(rc == MB_NONE ? MB_ERROR : rc);
 	}
-	if (rc != DB_OK) {
+	if (rc != MB_OK) {
 		db_rollback(d);
 		*st = rc;
-		return rc == DB_NONE ? inv_reply_err(E_NOT_FOUND, "no such book") : inv_db_err(rc);
+		return rc == MB_NONE ? inv_reply_err(E_NOT_FOUND, "no such book") : inv_db_err(rc);
 	}
 	n = db_exec(d, "UPDATE books SET stock = stock - 1 WHERE id = ? AND stock > 0", "i",
 	    q->book_id);
@@ -101,8 +103,9 @@ inv_confirm(db *d, const inv_req *q)
 	int64_t n, state;
 	int rc;
 
-	n = db_exec(d, "UPDATE inventory_history SET state = 2, updated_at = UTC_TIMESTAMP(3) "
-	    "WHERE id = ? AND state = 1", "i", q->history_id);
+	n = db_exec(d, "UPDATE inventory_history SET state = " HIST_SOLD_SQL ", "
+	    "updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND state = " HIST_RESERVED_SQL, "i",
+	    q->history_id);
 	if (n < 0)
 		return inv_db_err((int)n);
 	if (n == 1)
@@ -111,9 +114,9 @@ inv_confirm(db *d, const inv_req *q)
 	    q->history_id, &state);
 	if (rc < 0)
 		return inv_db_err(rc);
-	if (rc == DB_NONE)
+	if (rc == MB_NONE)
 		return inv_reply_err(E_NOT_FOUND, "no such reservation");
-	if (state == 2)
+	if (state == HIST_SOLD)
 		return inv_reply_ok(json_pack("{s:b}", "changed", 0));
 	return inv_reply_err(E_ORDER_CLOSED, "reservation was released; it cannot be sold");
 }
@@ -133,16 +136,17 @@ inv_confirm_many(db *d, const inv_req *q)
 
 	db_ids_json(q->history_ids, q->nhistory, ids, sizeof ids);
 	n = db_exec(d, "UPDATE inventory_history h JOIN JSON_TABLE(?, '$[*]' COLUMNS "
-	    "(id BIGINT PATH '$')) j ON j.id = h.id SET h.state = 2, "
-	    "h.updated_at = UTC_TIMESTAMP(3) WHERE h.state = 1", "s", ids);
+	    "(id BIGINT PATH '$')) j ON j.id = h.id SET h.state = " HIST_SOLD_SQL ", "
+	    "h.updated_at = UTC_TIMESTAMP(3) WHERE h.state = " HIST_RESERVED_SQL, "s", ids);
 	if (n < 0)
 		return inv_db_err((int)n);
 	if ((rc = db_select(d, "SELECT j.id FROM JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) j "
-	    "LEFT JOIN inventory_history h ON h.id = j.id WHERE h.id IS NULL OR h.state <> 2",
+	    "LEFT JOIN inventory_history h ON h.id = j.id "
+	    "WHERE h.id IS NULL OR h.state <> " HIST_SOLD_SQL,
 	    "s", ids)) < 0)
 		return inv_db_err(rc);
 	not_sold = json_array();
-	while ((rc = db_next(d, "i", &id)) == DB_OK)
+	while ((rc = db_next(d, "i", &id)) == MB_OK)
 		json_array_append_new(not_sold, json_integer(id));
 	db_done(d);
 	if (rc < 0) {
@@ -159,35 +163,36 @@ inv_release_once(db *d, int64_t hid, int sweeping, int *st)
 	int64_t n, book, state;
 	int rc;
 
-	*st = DB_OK;
-	if ((rc = db_begin(d)) != DB_OK)
+	*st = MB_OK;
+	if ((rc = db_begin(d)) != MB_OK)
 		return inv_db_err(rc);
 	rc = db_row(d, "SELECT book_id, state FROM inventory_history WHERE id = ? FOR UPDATE", "i",
 	    "ii", hid, &book, &state);
-	if (rc != DB_OK) {
+	if (rc != MB_OK) {
 		db_rollback(d);
 		*st = rc;
-		return rc == DB_NONE ? inv_reply_err(E_NOT_FOUND, "no such reservation")
+		return rc == MB_NONE ? inv_reply_err(E_NOT_FOUND, "no such reservation")
 		    : inv_db_err(rc);
 	}
-	if (state == 1 && sweeping) {
+	if (state == HIST_RESERVED && sweeping) {
 		/* an order that appeared since the sweep looked keeps its copy */
 		int64_t live = 0;
 
 		rc = db_row(d, "SELECT COUNT(*) FROM orders WHERE history_id = ? AND state IN "
-		    "('unpaid', 'paid')", "i", "i", hid, &live);
-		if (rc != DB_OK || live > 0) {
+		    "(" ORDER_UNPAID_SQL ", " ORDER_PAID_SQL ")", "i", "i", hid, &live);
+		if (rc != MB_OK || live > 0) {
 			db_rollback(d);
 			return rc < 0 ? inv_db_err(rc) : inv_reply_ok(json_pack("{s:b}", "changed", 0));
 		}
 	}
-	if (state != 1) {
+	if (state != HIST_RESERVED) {
 		db_rollback(d);
-		if (state == 3)
+		if (state == HIST_RELEASED)
 			return inv_reply_ok(json_pack("{s:b}", "changed", 0));
 		return inv_reply_err(E_ALREADY_PAID, "reservation is sold; it cannot be released");
 	}
-	if ((n = db_exec(d, "UPDATE inventory_history SET state = 3, updated_at = UTC_TIMESTAMP(3) "
+	if ((n = db_exec(d, "UPDATE inventory_history SET state = " HIST_RELEASED_SQL ", "
+	    "updated_at = UTC_TIMESTAMP(3) "
 	    "WHERE id = ?", "i", hid)) < 0 ||
 	    (n = db_exec(d, "UPDATE books SET stock = stock + 1 WHERE id = ?", "i", book)) < 0 ||
 	    (n = db_commit(d)) < 0) {
@@ -220,7 +225,7 @@ inv_list(db *d)
 	json_t *books;
 	int rc = inv_books(d, &books);
 
-	return rc == DB_OK ? inv_reply_ok(json_pack("{s:o}", "books", books)) : inv_db_err(rc);
+	return rc == MB_OK ? inv_reply_ok(json_pack("{s:o}", "books", books)) : inv_db_err(rc);
 }
 
 static char *
@@ -234,7 +239,7 @@ inv_get(db *d, const inv_req *q)
 	    q->book_id, &id, title, sizeof title, &price, &stock);
 	if (rc < 0)
 		return inv_db_err(rc);
-	if (rc == DB_NONE)
+	if (rc == MB_NONE)
 		return inv_reply_err(E_NOT_FOUND, "no such book");
 	return inv_reply_ok(json_pack("{s:o}", "book", inv_book_json(id, title, price, stock)));
 }
@@ -261,7 +266,7 @@ inv_ids(db *d, const char *sql, int64_t arg, int64_t *ids, int cap)
 
 	if ((rc = db_select(d, sql, "i", arg)) < 0)
 		return rc;
-	while (n < cap && (rc = db_next(d, "i", &ids[n])) == DB_OK)
+	while (n < cap && (rc = db_next(d, "i", &ids[n])) == MB_OK)
 		n++;
 	db_done(d);
 	return rc < 0 ? rc : n;
@@ -282,12 +287,14 @@ inventory_sweep(db *d, int64_t grace_s)
 	 * (bounded by ORDER_TTL), the second only those older than the grace.
 	 */
 	n = inv_ids(d, "SELECT h.id FROM inventory_history h JOIN orders o ON o.history_id = h.id "
-	    "WHERE h.state = ? AND o.state IN ('cancelled', 'expired') LIMIT 100", 1, ids, 100);
+	    "WHERE h.state = " HIST_RESERVED_SQL " AND o.state IN (" ORDER_CANCELLED_SQL ", "
+	    ORDER_EXPIRED_SQL ") LIMIT ?", 100, ids, 100);
 	if (n < 0)
 		return n;
 	m = inv_ids(d, "SELECT h.id FROM inventory_history h LEFT JOIN orders o "
-	    "ON o.history_id = h.id WHERE h.state = 1 AND h.created_at < UTC_TIMESTAMP(3) - "
-	    "INTERVAL ? SECOND AND o.id IS NULL LIMIT 100", grace_s, ids + n, 100);
+	    "ON o.history_id = h.id WHERE h.state = " HIST_RESERVED_SQL " AND "
+	    "h.created_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND AND o.id IS NULL LIMIT 100", grace_s,
+	    ids + n, 100);
 	if (m < 0)
 		return m;
 	for (i = 0; i < n + m; i++) {

@@ -135,7 +135,7 @@ main(void)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL); /* threads inherit; main waits below */
 	if (nthreads > INVENTORY_MAX_THREADS)
 		nthreads = INVENTORY_MAX_THREADS;
-	if (epoch_init(c->epoch_file) != 0) {
+	if (epoch_init(c->epoch_file) != MB_OK) {
 		log_msg("error", NULL, "cannot map EPOCH_FILE %s", c->epoch_file);
 		return 1;
 	}

@@ -7,6 +7,7 @@
 #include "listener.h"
 #include "log.h"
 #include "order.h"
+#include "states.h"
 
 #include <stdio.h>
 
@@ -58,12 +59,13 @@ listener_apply_batch(db *d, inv_client *inv)
 	 */
 	rc = db_select(d, "SELECT e.order_id, o.history_id, o.user_id, e.ref FROM payment_events e "
 	    "JOIN orders o ON o.id = e.order_id JOIN inventory_history h ON h.id = o.history_id "
-	    "WHERE e.applied_at IS NULL AND h.state IN (1, 2) ORDER BY e.sent_time LIMIT ?", "i",
+	    "WHERE e.applied_at IS NULL AND h.state IN (" HIST_RESERVED_SQL ", " HIST_SOLD_SQL ") "
+	    "ORDER BY e.sent_time LIMIT ?", "i",
 	    (int64_t)INV_MAX_BATCH);
 	if (rc < 0)
 		return rc;
 	while (count < INV_MAX_BATCH && (rc = db_next(d, "iiis", &order_id, &hid, &uid,
-	    refs[count], sizeof refs[count])) == DB_OK) {
+	    refs[count], sizeof refs[count])) == MB_OK) {
 		order_ids[count] = order_id;
 		user_ids[count] = uid;
 		q.history_ids[count++] = hid;
@@ -96,7 +98,7 @@ listener_apply_batch(db *d, inv_client *inv)
 	}
 	db_ids_json(paid_ids, npaid, ids, sizeof ids);
 	json_decref(reply);
-	if ((rc = db_begin(d)) != DB_OK)
+	if ((rc = db_begin(d)) != MB_OK)
 		return rc;
 	/*
 	 * STRAIGHT_JOIN from the id list: the rows are found by primary key, so
@@ -108,7 +110,8 @@ listener_apply_batch(db *d, inv_client *inv)
 	 */
 	n = db_exec(d, "UPDATE JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) j "
 	    "STRAIGHT_JOIN orders o ON o.id = j.id STRAIGHT_JOIN payments p ON p.order_id = o.id "
-	    "SET o.state = 'paid', o.paid_at = p.created_at WHERE o.state = 'unpaid'", "s", ids);
+	    "SET o.state = " ORDER_PAID_SQL ", o.paid_at = p.created_at "
+	    "WHERE o.state = " ORDER_UNPAID_SQL, "s", ids);
 	if (n >= 0)
 		n = db_exec(d, "UPDATE JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) j "
 		    "STRAIGHT_JOIN payment_events e ON e.order_id = j.id "
@@ -137,10 +140,10 @@ listener_catch_up(db *d, inv_client *inv)
 	/* a full batch means there may be more waiting */
 	while ((n = listener_apply_batch(d, inv)) == INV_MAX_BATCH)
 		;
-	return n < 0 ? -1 : 0;
+	return n < 0 ? n : MB_OK;
 }
 
-/* Expires one order if it is still unpaid and has no payment. */
+/* Expires one order if it is still unpaid and has no payment: 1, 0 (not open), or < 0. */
 static int
 listener_expire_one(db *d, inv_client *inv, int64_t id)
 {
@@ -148,9 +151,9 @@ listener_expire_one(db *d, inv_client *inv, int64_t id)
 	int64_t n;
 	int rc;
 
-	if ((rc = order_lock_begin(d, id, 0, &lk)) != DB_OK)
+	if ((rc = order_lock_begin(d, id, 0, &lk)) != MB_OK)
 		return rc < 0 ? rc : 0; /* gone, or paid or closed meanwhile */
-	n = db_exec(d, "UPDATE orders SET state = 'expired' WHERE id = ?", "i", id);
+	n = db_exec(d, "UPDATE orders SET state = " ORDER_EXPIRED_SQL " WHERE id = ?", "i", id);
 	if (n < 0 || (n = db_commit(d)) < 0) {
 		db_rollback(d);
 		return (int)n;
@@ -169,17 +172,22 @@ listener_expire(db *d, inv_client *inv, int64_t ttl_s)
 	int n = 0, i, done = 0, rc;
 
 	db_ref(d, "expiry");
-	rc = db_select(d, "SELECT id FROM orders WHERE state = 'unpaid' "
-	    "AND created_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND LIMIT ?", "ii", ttl_s,
+	/* a failure is returned, not logged: the caller logs it once and tries again later */
+	rc = db_select(d, "SELECT id FROM orders WHERE state = " ORDER_UNPAID_SQL
+	    " AND created_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND LIMIT ?", "ii", ttl_s,
 	    (int64_t)LISTENER_BATCH);
 	if (rc < 0)
-		return 0;
-	while (n < LISTENER_BATCH && db_next(d, "i", &id) == DB_OK)
+		return rc;
+	while (n < LISTENER_BATCH && (rc = db_next(d, "i", &id)) == MB_OK)
 		ids[n++] = id;
 	db_done(d);
-	for (i = 0; i < n; i++)
-		if (listener_expire_one(d, inv, ids[i]) > 0)
-			done++;
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if ((rc = listener_expire_one(d, inv, ids[i])) < 0)
+			return rc;
+		done += rc;
+	}
 	return done;
 }
 

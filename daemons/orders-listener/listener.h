@@ -11,12 +11,15 @@
 #include "db.h"
 #include "inv.h"
 
-/* Applies every recorded event not applied yet, in batches; -1 to retry later. */
+/* Applies every recorded event not applied yet, in batches: MB_OK, or < 0 to retry later (mb.h). */
 int listener_catch_up(db *d, inv_client *inv);
-/* Expires unpaid orders older than ttl_s; returns how many were expired. */
+/* Expires unpaid orders older than ttl_s: how many were expired, or < 0 (mb.h; not logged). */
 int listener_expire(db *d, inv_client *inv, int64_t ttl_s);
 
-/* Deletes up to LISTENER_PURGE_BATCH sessions older than max_age_s; how many, or < 0. */
+/*
+ * Deletes up to LISTENER_PURGE_BATCH sessions older than max_age_s: how
+ * many, or < 0 (mb.h; not logged).
+ */
 #define LISTENER_PURGE_BATCH 1000
 int listener_purge_sessions(db *d, int64_t max_age_s);
 

@@ -64,7 +64,7 @@ main(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	if (epoch_init(c->epoch_file) != 0) {
+	if (epoch_init(c->epoch_file) != MB_OK) {
 		log_msg("error", NULL, "cannot map EPOCH_FILE %s", c->epoch_file);
 		return 1;
 	}
@@ -82,7 +82,7 @@ main(void)
 
 		/* drain whatever else arrived: one batch applies them all */
 		while (n >= 0) {
-			if (bus_decode(msg, (size_t)n, &ev) == 0)
+			if (bus_decode(msg, (size_t)n, &ev) == MB_OK)
 				heard++;
 			else
 				log_msg("warn", NULL, "ignored a malformed bus message (%d bytes)", n);
@@ -97,19 +97,23 @@ main(void)
 			now = clock_mono_ms();
 		}
 		if (heard > 0 || now >= next_catch_up) {
-			if (listener_catch_up(d, inv) != 0)
+			if (listener_catch_up(d, inv) != MB_OK)
 				log_msg("warn", "payment.done", "could not apply payments; will retry");
 			last_apply = now;
 			next_catch_up = now + CATCH_UP_MS;
 		}
 		if (now >= next_expire) {
-			listener_expire(d, inv, c->order_ttl);
+			if ((n = listener_expire(d, inv, c->order_ttl)) < 0)
+				log_msg("warn", "expiry", "could not expire orders (%s); will retry",
+				    n == MB_UNAVAIL || n == MB_AGAIN ? "database unavailable" : "error");
 			next_expire = now + EXPIRE_MS;
 		}
 		if (now >= next_purge) {
+			if ((n = listener_purge_sessions(d, c->session_max)) < 0)
+				log_msg("warn", "purge", "could not purge sessions (%s); will retry",
+				    n == MB_UNAVAIL || n == MB_AGAIN ? "database unavailable" : "error");
 			/* a full batch means more are due: come back next second */
-			next_purge = now + (listener_purge_sessions(d, c->session_max) == LISTENER_PURGE_BATCH
-			    ? EXPIRE_MS : PURGE_MS);
+			next_purge = now + (n == LISTENER_PURGE_BATCH ? EXPIRE_MS : PURGE_MS);
 		}
 	}
 	log_msg("info", NULL, "stopping");

@@ -5,12 +5,14 @@
  * before answering; if this process dies in between, the inventory sweep
  * releases the orphan after SWEEP_GRACE. All SQL of the service is here.
  */
-#include "auth.h"
 #include "cache.h"
+#include "clock.h"
 #include "epoch.h"
 #include "inv.h"
+#include "log.h"
 #include "order.h"
 #include "orders.h"
+#include "states.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,15 +37,11 @@ typedef struct order {
 #define ORDER_OUT(o) &(o)->id, &(o)->book_id, &(o)->unit_price, (o)->state, sizeof (o)->state, \
 	(o)->created, sizeof (o)->created, (o)->paid, sizeof (o)->paid
 
-static inv_client *inventory;
-
 int
-orders_init(void)
+orders_init(app_ctx *x)
 {
-	const cfg *c = app_cfg();
-
-	inventory = inv_client_new(c->inventory_url, c->inventory_timeout_ms);
-	return inventory ? 0 : -1;
+	x->inv = inv_client_new(x->cfg->inventory_url, x->cfg->inventory_timeout_ms);
+	return x->inv != NULL ? MB_OK : MB_ERROR;
 }
 
 /*
@@ -53,7 +51,7 @@ orders_init(void)
 static void
 order_now(char *sql_ts, size_t cap, order *o)
 {
-	int64_t us = app_now_us();
+	int64_t us = clock_wall_us();
 	time_t sec = (time_t)(us / 1000000);
 	struct tm tm;
 
@@ -78,43 +76,46 @@ order_json(order *o)
 	    "state", o->state, "createdAt", order_ts(o->created), "paidAt", order_ts(o->paid));
 }
 
-/* The caller's order `id`: DB_OK, DB_NONE (absent or someone else's), or an error. */
+/* The caller's order `id`: MB_OK, MB_NONE (absent or someone else's), or an error. */
 static int
-order_load(int64_t id, int64_t uid, order *o)
+order_load(db *d, int64_t id, int64_t uid, order *o)
 {
-	return db_row(app_db(), "SELECT " ORDER_COLS " FROM orders WHERE id = ? AND user_id = ?",
+	return db_row(d, "SELECT " ORDER_COLS " FROM orders WHERE id = ? AND user_id = ?",
 	    "ii", ORDER_FMT, id, uid, ORDER_OUT(o));
 }
 
-static void
-order_answer(app_req *r, int status, int64_t id, int64_t uid)
+static int
+order_answer(app_ctx *x, app_answer *a, int status, int64_t id, int64_t uid)
 {
 	order o;
-	int rc = order_load(id, uid, &o);
+	int rc = order_load(x->db, id, uid, &o);
 
-	if (rc == DB_OK)
-		app_ok(r, status, order_json(&o));
-	else
-		app_fail_lookup(r, rc, "order");
+	if (rc == MB_OK)
+		return app_ok(a, status, order_json(&o));
+	return app_fail_lookup(a, rc, "order");
 }
 
-/* Calls the inventory daemon; on failure answers and returns NULL. */
+/* Calls the inventory daemon: the reply, or NULL with the answer's error filled in. */
 static json_t *
-orders_inv(app_req *r, inv_req *q)
+orders_inv(app_ctx *x, const app_req *r, app_answer *a, inv_req *q)
 {
 	char detail[200];
 	mb_err err;
 	json_t *reply;
 
 	snprintf(q->ref, sizeof q->ref, "%s", r->ref);
-	if ((reply = inv_call(inventory, q, &err, detail, sizeof detail)) == NULL)
-		app_fail(r, err, "%s", detail);
+	if ((reply = inv_call(x->inv, q, &err, detail, sizeof detail)) == NULL)
+		app_fail(a, err, "%s", detail);
 	return reply;
 }
 
-/* Best effort: the sweep releases it later if this fails. */
+/*
+ * Best effort: if it fails, the failure is logged here (nothing is
+ * answered: the order stands or was undone) and the sweep releases the
+ * reservation later.
+ */
 static void
-orders_release(app_req *r, int64_t history_id)
+orders_release(app_ctx *x, const app_req *r, int64_t history_id)
 {
 	inv_req q = { .method = INV_RELEASE, .history_id = history_id };
 	char detail[200];
@@ -122,26 +123,28 @@ orders_release(app_req *r, int64_t history_id)
 	json_t *reply;
 
 	snprintf(q.ref, sizeof q.ref, "%s", r->ref);
-	reply = inv_call(inventory, &q, &err, detail, sizeof detail);
+	if ((reply = inv_call(x->inv, &q, &err, detail, sizeof detail)) == NULL)
+		log_msg(err == E_UNAVAILABLE ? "warn" : "error", r->ref, "%s history %lld: %s %s; "
+		    "the sweep will release it", inv_method_name(q.method), (long long)history_id,
+		    resp_code_name(err), detail);
 	json_decref(reply);
 }
 
 /*
- * Sends `data` (a {...} to be serialised) as a 200, and keeps its text in
- * the cache under key for epoch.
+ * Answers `data` (a {...} to be serialised) as a 200, and keeps a copy of
+ * its text in the cache under key for epoch.
  */
-static void
-orders_answer_cached(app_req *r, const char *key, uint64_t epoch, json_t *data)
+static int
+orders_answer_cached(app_answer *a, const char *key, uint64_t epoch, json_t *data)
 {
-	char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
+	char *text = data ? json_dumps(data, JSON_COMPACT) : NULL, *kept;
 
 	json_decref(data);
-	if (text == NULL) {
-		app_fail(r, E_INTERNAL, "out of memory");
-		return;
-	}
-	app_ok_raw(r, 200, text);
-	cache_put(key, epoch, text);
+	if (text == NULL)
+		return app_fail(a, E_INTERNAL, "out of memory");
+	if ((kept = strdup(text)) != NULL)
+		cache_put(key, epoch, kept);
+	return app_ok_raw_owned(a, 200, text);
 }
 
 /*
@@ -152,23 +155,20 @@ orders_answer_cached(app_req *r, const char *key, uint64_t epoch, json_t *data)
  * worker keeps the rendered catalogue while that epoch holds (cache.h), so
  * a kept answer is never behind a sale or release.
  */
-void
-orders_books(app_req *r)
+int
+orders_books(app_ctx *x, const app_req *r, app_answer *a)
 {
 	uint64_t epoch = epoch_get(EPOCH_CATALOGUE); /* read before the database */
 	const char *hit = cache_get("books", epoch);
 	json_t *books;
 	int rc;
 
-	if (hit != NULL) {
-		app_ok_raw(r, 200, hit);
-		return;
-	}
-	if ((rc = inv_books(app_db(), &books)) != DB_OK) {
-		app_fail_db(r, rc);
-		return;
-	}
-	orders_answer_cached(r, "books", epoch, json_pack("{s:o}", "books", books));
+	(void)r;
+	if (hit != NULL)
+		return app_ok_raw(a, 200, hit);
+	if ((rc = inv_books(x->db, &books)) != MB_OK)
+		return app_fail_db(a, rc);
+	return orders_answer_cached(a, "books", epoch, json_pack("{s:o}", "books", books));
 }
 
 static int
@@ -186,14 +186,14 @@ idem_key_ok(const char *k)
 
 /* The order an earlier request with the same Idempotency-Key made, if any. */
 static int
-orders_by_key(int64_t uid, const char *key, int64_t *id)
+orders_by_key(db *d, int64_t uid, const char *key, int64_t *id)
 {
-	return db_row(app_db(), "SELECT id FROM orders WHERE user_id = ? AND idem_key = ?", "is", "i",
+	return db_row(d, "SELECT id FROM orders WHERE user_id = ? AND idem_key = ?", "is", "i",
 	    uid, key, id);
 }
 
-void
-orders_new(app_req *r)
+int
+orders_new(app_ctx *x, const app_req *r, app_answer *a)
 {
 	inv_req q = { .method = INV_SELL };
 	const char *key = r->idem_key;
@@ -204,53 +204,43 @@ orders_new(app_req *r)
 	order o;
 	int rc;
 
-	if (auth_require(r, &u) != 0 || app_param_id(r, "bookId", &book_id) != 0)
-		return;
-	if (key != NULL && !idem_key_ok(key)) {
-		app_fail(r, E_INVALID_ARGUMENT, "header 'Idempotency-Key' must be 1-%d printable "
-		    "ASCII characters", IDEM_KEY_MAX);
-		return;
-	}
-	if (key != NULL && (rc = orders_by_key(u.id, key, &id)) != DB_NONE) {
-		if (rc == DB_OK)
-			order_answer(r, 200, id, u.id);
-		else
-			app_fail_db(r, rc);
-		return;
-	}
+	if (app_auth(x, r, a, &u) != MB_OK || app_param_id(r, a, "bookId", &book_id) != MB_OK)
+		return a->status;
+	if (key != NULL && !idem_key_ok(key))
+		return app_fail(a, E_INVALID_ARGUMENT, "header 'Idempotency-Key' must be 1-%d "
+		    "printable ASCII characters", IDEM_KEY_MAX);
+	if (key != NULL && (rc = orders_by_key(x->db, u.id, key, &id)) != MB_NONE)
+		return rc == MB_OK ? order_answer(x, a, 200, id, u.id) : app_fail_db(a, rc);
 	q.book_id = book_id;
 	q.user_id = u.id;
-	if ((reply = orders_inv(r, &q)) == NULL)
-		return;
+	if ((reply = orders_inv(x, r, a, &q)) == NULL)
+		return a->status;
 	hid = (int64_t)json_integer_value(json_object_get(reply, "historyId"));
 	price = (int64_t)json_integer_value(json_object_get(reply, "unitPrice"));
 	json_decref(reply);
 	order_now(created, sizeof created, &o);
-	n = db_exec(app_db(), "INSERT INTO orders (user_id, book_id, unit_price, history_id, state, "
-	    "idem_key, created_at) VALUES (?, ?, ?, ?, 'unpaid', ?, ?)", "iiiizs",
+	n = db_exec(x->db, "INSERT INTO orders (user_id, book_id, unit_price, history_id, state, "
+	    "idem_key, created_at) VALUES (?, ?, ?, ?, " ORDER_UNPAID_SQL ", ?, ?)", "iiiizs",
 	    u.id, book_id, price, hid, key, created);
 	if (n < 0) {
-		orders_release(r, hid);
+		orders_release(x, r, hid);
 		/* the same key raced us: its order stands, ours is undone */
-		if (n == DB_EDUP && key != NULL && orders_by_key(u.id, key, &id) == DB_OK) {
-			order_answer(r, 200, id, u.id);
-			return;
-		}
-		app_fail_db(r, (int)n);
-		return;
+		if (n == MB_DUP && key != NULL && orders_by_key(x->db, u.id, key, &id) == MB_OK)
+			return order_answer(x, a, 200, id, u.id);
+		return app_fail_db(a, (int)n);
 	}
 	epoch_bump(epoch_user(u.id)); /* this user's order lists changed */
 	/* answered from what we wrote: no second round trip to read it back */
-	o.id = db_insert_id(app_db());
+	o.id = db_insert_id(x->db);
 	o.book_id = book_id;
 	o.unit_price = price;
-	snprintf(o.state, sizeof o.state, "unpaid");
+	snprintf(o.state, sizeof o.state, "%s", ORDER_UNPAID);
 	o.paid[0] = '\0';
-	app_ok(r, 201, order_json(&o));
+	return app_ok(a, 201, order_json(&o));
 }
 
-void
-orders_list(app_req *r)
+int
+orders_list(app_ctx *x, const app_req *r, app_answer *a)
 {
 	const char *limit_s = req_param(&r->params, "limit"), *before_s;
 	int64_t limit = ORDERS_LIMIT_DEFAULT, before = INT64_MAX, last = 0;
@@ -262,78 +252,72 @@ orders_list(app_req *r)
 	order o;
 	int rc, n = 0;
 
-	if (auth_require(r, &u) != 0)
-		return;
-	if (limit_s != NULL && (req_parse_id(limit_s, &limit) != 0 || limit > ORDERS_LIMIT_MAX)) {
-		app_fail(r, E_INVALID_ARGUMENT, "field 'limit' must be an integer from 1 to %d",
-		    ORDERS_LIMIT_MAX);
-		return;
-	}
+	if (app_auth(x, r, a, &u) != MB_OK)
+		return a->status;
+	if (limit_s != NULL && (req_parse_id(limit_s, &limit) != MB_OK ||
+	    limit > ORDERS_LIMIT_MAX))
+		return app_fail(a, E_INVALID_ARGUMENT, "field 'limit' must be an integer from 1 "
+		    "to %d", ORDERS_LIMIT_MAX);
 	if ((before_s = req_param(&r->params, "before")) != NULL &&
-	    app_id(r, "before", before_s, &before) != 0)
-		return;
+	    app_id(a, "before", before_s, &before) != MB_OK)
+		return a->status;
 	/* kept per worker while none of this user's orders changed (cache.h) */
 	epoch = epoch_get(epoch_user(u.id));
 	snprintf(key, sizeof key, "orders:%lld:%lld:%lld", (long long)u.id, (long long)before,
 	    (long long)limit);
-	if ((hit = cache_get(key, epoch)) != NULL) {
-		app_ok_raw(r, 200, hit);
-		return;
-	}
+	if ((hit = cache_get(key, epoch)) != NULL)
+		return app_ok_raw(a, 200, hit);
 	/* one row more than asked tells whether there is a next page */
 	/* the index is forced: on young tables the optimiser walks the primary key instead */
-	rc = db_select(app_db(), "SELECT " ORDER_COLS " FROM orders FORCE INDEX (orders_user) "
+	rc = db_select(x->db, "SELECT " ORDER_COLS " FROM orders FORCE INDEX (orders_user) "
 	    "WHERE user_id = ? AND id < ? ORDER BY id DESC LIMIT ?", "iii", u.id, before, limit + 1);
-	if (rc < 0) {
-		app_fail_db(r, rc);
-		return;
-	}
+	if (rc < 0)
+		return app_fail_db(a, rc);
 	list = json_array();
-	while ((rc = db_next(app_db(), ORDER_FMT, ORDER_OUT(&o))) == DB_OK && n < limit) {
+	while ((rc = db_next(x->db, ORDER_FMT, ORDER_OUT(&o))) == MB_OK && n < limit) {
 		json_array_append_new(list, order_json(&o));
 		last = o.id;
 		n++;
 	}
-	db_done(app_db());
+	db_done(x->db);
 	if (rc < 0) {
 		json_decref(list);
-		app_fail_db(r, rc);
-		return;
+		return app_fail_db(a, rc);
 	}
-	orders_answer_cached(r, key, epoch, json_pack("{s:o, s:o}", "orders", list,
-	    "next", rc == DB_OK ? json_integer(last) : json_null()));
+	return orders_answer_cached(a, key, epoch, json_pack("{s:o, s:o}", "orders", list,
+	    "next", rc == MB_OK ? json_integer(last) : json_null()));
 }
 
-void
-orders_get(app_req *r)
+int
+orders_get(app_ctx *x, const app_req *r, app_answer *a)
 {
 	auth_user u;
 	int64_t id;
 
-	if (auth_require(r, &u) != 0 || app_id(r, "orderId", r->path_arg, &id) != 0)
-		return;
-	order_answer(r, 200, id, u.id);
+	if (app_auth(x, r, a, &u) != MB_OK || app_id(a, "orderId", r->path_arg, &id) != MB_OK)
+		return a->status;
+	return order_answer(x, a, 200, id, u.id);
 }
 
-/* DB_OK cancelled and committed, DB_NONE, ORDER_NOT_OPEN, or an error (rolled back). */
+/* MB_OK cancelled and committed, MB_NONE, MB_DECLINED, or an error (rolled back). */
 static int
 cancel_tx(db *d, int64_t id, int64_t uid, order_lock *lk)
 {
 	int64_t n;
 	int rc;
 
-	if ((rc = order_lock_begin(d, id, uid, lk)) != DB_OK)
+	if ((rc = order_lock_begin(d, id, uid, lk)) != MB_OK)
 		return rc;
-	n = db_exec(d, "UPDATE orders SET state = 'cancelled' WHERE id = ?", "i", id);
+	n = db_exec(d, "UPDATE orders SET state = " ORDER_CANCELLED_SQL " WHERE id = ?", "i", id);
 	if (n < 0 || (n = db_commit(d)) < 0) {
 		db_rollback(d);
 		return (int)n;
 	}
-	return DB_OK;
+	return MB_OK;
 }
 
-void
-orders_cancel(app_req *r)
+int
+orders_cancel(app_ctx *x, const app_req *r, app_answer *a)
 {
 	order_lock lk;
 	auth_user u;
@@ -341,35 +325,30 @@ orders_cancel(app_req *r)
 	db_try t;
 	int rc;
 
-	if (auth_require(r, &u) != 0 || app_param_id(r, "orderId", &id) != 0)
-		return;
+	if (app_auth(x, r, a, &u) != MB_OK || app_param_id(r, a, "orderId", &id) != MB_OK)
+		return a->status;
 	db_try_start(&t);
 	do
-		rc = cancel_tx(app_db(), id, u.id, &lk);
+		rc = cancel_tx(x->db, id, u.id, &lk);
 	while (db_try_again(&t, rc));
-	if (rc == ORDER_NOT_OPEN) {
-		app_fail(r, E_ORDER_CLOSED, "order is %s; it cannot be cancelled",
-		    lk.payment_id ? "paid" : lk.state);
-		return;
-	}
-	if (rc != DB_OK) {
-		app_fail_lookup(r, rc, "order");
-		return;
-	}
+	if (rc == MB_DECLINED)
+		return app_fail(a, E_ORDER_CLOSED, "order is %s; it cannot be cancelled",
+		    lk.payment_id ? ORDER_PAID : lk.state);
+	if (rc != MB_OK)
+		return app_fail_lookup(a, rc, "order");
 	epoch_bump(epoch_user(u.id));
-	orders_release(r, lk.history_id);
-	order_answer(r, 200, id, u.id);
+	orders_release(x, r, lk.history_id);
+	return order_answer(x, a, 200, id, u.id);
 }
 
-void
-orders_health(app_req *r)
+int
+orders_health(app_ctx *x, const app_req *r, app_answer *a)
 {
-	int db_ok = db_ping(app_db()) == DB_OK, inv_ok = inv_ping(inventory, r->ref) == 0;
+	int db_ok = db_ping(x->db) == MB_OK, inv_ok = inv_ping(x->inv, r->ref) == MB_OK;
 
 	if (db_ok && inv_ok)
-		app_ok(r, 200, json_pack("{s:s, s:s}", "db", "ok", "inventory", "ok"));
-	else
-		app_fail_data(r, E_UNAVAILABLE, json_pack("{s:s, s:s}", "db", db_ok ? "ok" : "down",
+		return app_ok(a, 200, json_pack("{s:s, s:s}", "db", "ok", "inventory", "ok"));
+	return app_fail_data(a, E_UNAVAILABLE, json_pack("{s:s, s:s}", "db", db_ok ? "ok" : "down",
 		    "inventory", inv_ok ? "ok" : "down"), !db_ok ? "the database is down"
 		    : "the inventory service is down");
 }

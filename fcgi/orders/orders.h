@@ -1,14 +1,19 @@
+/*
+ * orders: the handlers of /orders (app.h says how a handler answers); main.c
+ * routes to them, and t/db/test_orders.c calls them against a test database.
+ */
 #ifndef MB_ORDERS_H
 #define MB_ORDERS_H
 
 #include "app.h"
 
-int  orders_init(void);
-void orders_books(app_req *r);
-void orders_new(app_req *r);
-void orders_list(app_req *r);
-void orders_get(app_req *r);
-void orders_cancel(app_req *r);
-void orders_health(app_req *r);
+/* Opens the inventory client into x->inv. */
+int orders_init(app_ctx *x);
+int orders_books(app_ctx *x, const app_req *r, app_answer *a);
+int orders_new(app_ctx *x, const app_req *r, app_answer *a);
+int orders_list(app_ctx *x, const app_req *r, app_answer *a);
+int orders_get(app_ctx *x, const app_req *r, app_answer *a);
+int orders_cancel(app_ctx *x, const app_req *r, app_answer *a);
+int orders_health(app_ctx *x, const app_req *r, app_answer *a);
 
 #endif

@@ -7,44 +7,43 @@
  * expiry take the same row lock and refuse an order that has a payment, so
  * an order ends paid or closed, never both.
  */
-#include "auth.h"
 #include "bus.h"
+#include "clock.h"
 #include "inv.h"
 #include "log.h"
 #include "order.h"
 #include "payment.h"
+#include "states.h"
 
 #include <stdio.h>
 
-static int bus = -1;
-
 int
-payment_init(void)
+payment_init(app_ctx *x)
 {
-	bus = bus_pub_open(app_cfg()->bus_url);
-	return bus >= 0 ? 0 : -1;
+	x->bus = bus_pub_open(x->cfg->bus_url);
+	return x->bus >= 0 ? MB_OK : MB_ERROR;
 }
 
-static void
-payment_already(app_req *r, int64_t order_id, int64_t pay_id)
+static int
+payment_already(app_answer *a, int64_t order_id, int64_t pay_id)
 {
-	app_fail_data(r, E_ALREADY_PAID, json_pack("{s:I, s:I}", "orderId", (json_int_t)order_id,
+	return app_fail_data(a, E_ALREADY_PAID, json_pack("{s:I, s:I}", "orderId", (json_int_t)order_id,
 	    "paymentId", (json_int_t)pay_id), "order is already paid");
 }
 
 /*
- * The payment transaction: DB_OK committed (*pay_id, *ev set), DB_NONE no
- * such order of this user, ORDER_NOT_OPEN (lk says why), or an error
+ * The payment transaction: MB_OK committed (*pay_id, *ev set), MB_NONE no
+ * such order of this user, MB_DECLINED (lk says why), or an error
  * (rolled back).
  */
 static int
-pay_tx(db *d, app_req *r, int64_t uid, int64_t order_id, order_lock *lk, int64_t *pay_id,
+pay_tx(db *d, const app_req *r, int64_t uid, int64_t order_id, order_lock *lk, int64_t *pay_id,
     bus_event *ev)
 {
 	int64_t n;
 	int rc;
 
-	if ((rc = order_lock_begin(d, order_id, uid, lk)) != DB_OK)
+	if ((rc = order_lock_begin(d, order_id, uid, lk)) != MB_OK)
 		return rc;
 	n = db_exec(d, "INSERT INTO payments (order_id, user_id, amount, created_at) "
 	    "VALUES (?, ?, ?, UTC_TIMESTAMP(3))", "iii", order_id, uid, lk->unit_price);
@@ -53,19 +52,19 @@ pay_tx(db *d, app_req *r, int64_t uid, int64_t order_id, order_lock *lk, int64_t
 	*pay_id = db_insert_id(d);
 	inv_new_id(ev->id);
 	ev->order_id = order_id;
-	ev->sent_time = app_now_us() / 1000000;
+	ev->sent_time = clock_wall_us() / 1000000;
 	snprintf(ev->ref, sizeof ev->ref, "%s", r->ref);
 	n = db_exec(d, "INSERT INTO payment_events (id, order_id, payment_id, sent_time, ref) "
 	    "VALUES (?, ?, ?, ?, ?)", "siiis", ev->id, order_id, *pay_id, ev->sent_time, ev->ref);
 	if (n >= 0 && (n = db_commit(d)) >= 0)
-		return DB_OK;
+		return MB_OK;
 fail:
 	db_rollback(d);
 	return (int)n;
 }
 
-void
-payment_pay(app_req *r)
+int
+payment_pay(app_ctx *x, const app_req *r, app_answer *a)
 {
 	bus_event ev = { .state = BUS_STATE_PAID };
 	int64_t order_id, pay_id = 0;
@@ -74,41 +73,22 @@ payment_pay(app_req *r)
 	db_try t;
 	int rc;
 
-	if (auth_require(r, &u) != 0 || app_param_id(r, "orderId", &order_id) != 0)
-		return;
+	if (app_auth(x, r, a, &u) != MB_OK || app_param_id(r, a, "orderId", &order_id) != MB_OK)
+		return a->status;
 	/* A deadlock victim (a pay meeting a cancel or the listener) runs again. */
 	db_try_start(&t);
 	do
-		rc = pay_tx(app_db(), r, u.id, order_id, &lk, &pay_id, &ev);
+		rc = pay_tx(x->db, r, u.id, order_id, &lk, &pay_id, &ev);
 	while (db_try_again(&t, rc));
-	if (rc == ORDER_NOT_OPEN) {
-		if (lk.payment_id)
-			payment_already(r, order_id, lk.payment_id);
-		else
-			app_fail(r, E_ORDER_CLOSED, "order is %s; it cannot be paid", lk.state);
-		return;
-	}
-	if (rc != DB_OK) {
-		app_fail_lookup(r, rc, "order");
-		return;
-	}
-	if (bus_publish(bus, &ev) != 0)
+	if (rc == MB_DECLINED)
+		return lk.payment_id ? payment_already(a, order_id, lk.payment_id)
+		    : app_fail(a, E_ORDER_CLOSED, "order is %s; it cannot be paid", lk.state);
+	if (rc != MB_OK)
+		return app_fail_lookup(a, rc, "order");
+	if (bus_publish(x->bus, &ev) != MB_OK)
 		log_msg("warn", r->ref, "payment.done for order %lld not published; the listener "
 		    "will find it in the database", (long long)order_id);
-	app_ok(r, 200, json_pack("{s:I, s:I, s:I, s:s}", "orderId", (json_int_t)order_id,
-	    "paymentId", (json_int_t)pay_id, "amount", (json_int_t)lk.unit_price, "state", "paid"));
+	return app_ok(a, 200, json_pack("{s:I, s:I, s:I, s:s}", "orderId", (json_int_t)order_id,
+	    "paymentId", (json_int_t)pay_id, "amount", (json_int_t)lk.unit_price, "state", ORDER_PAID));
 }
 
-/*
- * The database only: a PUB socket cannot tell whether anyone listens, and a
- * lost payment.done is found in the event table anyway.
- */
-void
-payment_health(app_req *r)
-{
-	if (db_ping(app_db()) != DB_OK)
-		app_fail_data(r, E_UNAVAILABLE, json_pack("{s:s}", "db", "down"),
-		    "the database is down");
-	else
-		app_ok(r, 200, json_pack("{s:s}", "db", "ok"));
-}

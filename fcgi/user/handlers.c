@@ -3,7 +3,7 @@
  * same BAD_CREDENTIALS for an unknown name and a wrong password, and spends
  * the same PBKDF2 time on both.
  */
-#include "auth.h"
+#include "clock.h"
 #include "pw.h"
 #include "user.h"
 
@@ -36,106 +36,86 @@ user_name_ok(const char *s)
 	return 1;
 }
 
-void
-user_register(app_req *r)
+int
+user_register(app_ctx *x, const app_req *r, app_answer *a)
 {
 	const char *name, *pwd;
 	char hash[PW_STORED_MAX];
 	int64_t rc;
 	size_t plen;
 
-	if ((name = app_param_str(r, "userName")) == NULL || (pwd = app_param_str(r, "pwd")) == NULL)
-		return;
-	if (!user_name_ok(name)) {
-		app_fail(r, E_INVALID_ARGUMENT, "field 'userName' must be 1-%d characters of "
+	if (app_param_str(r, a, "userName", &name) != MB_OK ||
+	    app_param_str(r, a, "pwd", &pwd) != MB_OK)
+		return a->status;
+	if (!user_name_ok(name))
+		return app_fail(a, E_INVALID_ARGUMENT, "field 'userName' must be 1-%d characters of "
 		    "A-Z a-z 0-9 _ . -", USER_NAME_MAX);
-		return;
-	}
 	plen = strlen(pwd);
-	if (plen < USER_PWD_MIN || plen > USER_PWD_MAX) {
-		app_fail(r, E_INVALID_ARGUMENT, "field 'pwd' must be %d-%d bytes long",
+	if (plen < USER_PWD_MIN || plen > USER_PWD_MAX)
+		return app_fail(a, E_INVALID_ARGUMENT, "field 'pwd' must be %d-%d bytes long",
 		    USER_PWD_MIN, USER_PWD_MAX);
-		return;
-	}
-	if (pw_hash(pwd, plen, app_cfg()->pbkdf2_iter, hash) != 0) {
-		app_fail(r, E_INTERNAL, "could not hash the password (ref %s)", r->ref);
-		return;
-	}
-	rc = db_exec(app_db(), "INSERT INTO users (name, pwd_hash, created_at) "
+	if (pw_hash(pwd, plen, x->cfg->pbkdf2_iter, hash) != MB_OK)
+		return app_fail(a, E_INTERNAL, "could not hash the password (ref %s)", r->ref);
+	rc = db_exec(x->db, "INSERT INTO users (name, pwd_hash, created_at) "
 	    "VALUES (?, ?, UTC_TIMESTAMP(3))", "ss", name, hash);
-	if (rc == DB_EDUP) {
-		app_fail(r, E_USER_EXISTS, "user name '%s' is taken", name);
-		return;
-	}
-	if (rc < 0) {
-		app_fail_db(r, (int)rc);
-		return;
-	}
-	app_ok(r, 201, user_json(db_insert_id(app_db()), name));
+	if (rc == MB_DUP)
+		return app_fail(a, E_USER_EXISTS, "user name '%s' is taken", name);
+	if (rc < 0)
+		return app_fail_db(a, (int)rc);
+	return app_ok(a, 201, user_json(db_insert_id(x->db), name));
 }
 
-void
-user_login(app_req *r)
+int
+user_login(app_ctx *x, const app_req *r, app_answer *a)
 {
 	const char *name, *pwd;
 	char hash[PW_STORED_MAX], stored_name[USER_NAME_MAX + 1];
+	session s;
 	int64_t id;
 	int rc, ok;
 
-	if ((name = app_param_str(r, "userName")) == NULL || (pwd = app_param_str(r, "pwd")) == NULL)
-		return;
-	if (!user_name_ok(name) || strlen(pwd) > USER_PWD_MAX) {
-		app_fail(r, E_BAD_CREDENTIALS, "wrong user name or password");
-		return;
-	}
-	rc = db_row(app_db(), "SELECT id, name, pwd_hash FROM users WHERE name = ?", "s", "iss",
+	if (app_param_str(r, a, "userName", &name) != MB_OK ||
+	    app_param_str(r, a, "pwd", &pwd) != MB_OK)
+		return a->status;
+	if (!user_name_ok(name) || strlen(pwd) > USER_PWD_MAX)
+		return app_fail(a, E_BAD_CREDENTIALS, "wrong user name or password");
+	rc = db_row(x->db, "SELECT id, name, pwd_hash FROM users WHERE name = ?", "s", "iss",
 	    name, &id, stored_name, sizeof stored_name, hash, sizeof hash);
-	if (rc < 0) {
-		app_fail_db(r, rc);
-		return;
-	}
-	if (rc == DB_NONE) {
-		pw_dummy(pwd, strlen(pwd), app_cfg()->pbkdf2_iter);
+	if (rc < 0)
+		return app_fail_db(a, rc);
+	if (rc == MB_NONE) {
+		pw_dummy(pwd, strlen(pwd), x->cfg->pbkdf2_iter);
 		ok = 0;
 	} else
-		ok = pw_verify(pwd, strlen(pwd), hash) == 1;
-	if (!ok) {
-		app_fail(r, E_BAD_CREDENTIALS, "wrong user name or password");
-		return;
-	}
-	if (auth_login(r, id) != 0)
-		return;
-	app_ok(r, 200, user_json(id, stored_name));
+		ok = pw_verify(pwd, strlen(pwd), hash) == MB_OK;
+	if (!ok)
+		return app_fail(a, E_BAD_CREDENTIALS, "wrong user name or password");
+	if ((rc = auth_login(x->db, x->cfg, id, clock_wall_us() / 1000000, &s)) != MB_OK)
+		return app_fail_db(a, rc);
+	app_cookie(x, a, &s);
+	return app_ok(a, 200, user_json(id, stored_name));
 }
 
-void
-user_logout(app_req *r)
+int
+user_logout(app_ctx *x, const app_req *r, app_answer *a)
+{
+	auth_user u;
+	int rc;
+
+	if (app_auth(x, r, a, &u) != MB_OK)
+		return a->status;
+	if ((rc = auth_logout(x->db, &u)) != MB_OK)
+		return app_fail_db(a, rc);
+	app_cookie(x, a, NULL);
+	return app_ok(a, 200, json_object());
+}
+
+int
+user_me(app_ctx *x, const app_req *r, app_answer *a)
 {
 	auth_user u;
 
-	if (auth_require(r, &u) != 0 || auth_logout(r, &u) != 0)
-		return;
-	app_ok(r, 200, json_object());
-}
-
-void
-user_me(app_req *r)
-{
-	auth_user u;
-
-	if (auth_require(r, &u) != 0)
-		return;
-	app_ok(r, 200, user_json(u.id, u.name));
-}
-
-void
-user_health(app_req *r)
-{
-	int rc = db_ping(app_db());
-
-	if (rc != DB_OK) {
-		app_fail_data(r, E_UNAVAILABLE, json_pack("{s:s}", "db", "down"), "the database is down");
-		return;
-	}
-	app_ok(r, 200, json_pack("{s:s}", "db", "ok"));
+	if (app_auth(x, r, a, &u) != MB_OK)
+		return a->status;
+	return app_ok(a, 200, user_json(u.id, u.name));
 }

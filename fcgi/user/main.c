@@ -7,7 +7,7 @@ static const app_route user_routes[] = {
 	{ "POST", "/user/login",    user_login },
 	{ "POST", "/user/logout",   user_logout },
 	{ "GET",  "/user/me",       user_me },
-	{ "GET",  "/user/health",   user_health },
+	{ "GET",  "/user/health",   app_health_db },
 };
 
 int

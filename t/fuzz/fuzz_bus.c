@@ -23,7 +23,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *enc, *enc2;
 	int rc;
 
-	if (bus_decode((const char *)data, size, &e) != 0)
+	if (bus_decode((const char *)data, size, &e) != MB_OK)
 		return 0;
 	FUZZ_CHECK(size > tlen + 1 && memcmp(data, BUS_TOPIC_PAYMENT_DONE " ", tlen + 1) == 0);
 	FUZZ_CHECK(strlen(e.id) == BUS_ID_LEN && strlen(e.ref) <= BUS_REF_MAX);
@@ -32,9 +32,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(enc != NULL);
 	FUZZ_CHECK(strncmp(enc, BUS_TOPIC_PAYMENT_DONE " {", tlen + 2) == 0);
 	rc = bus_decode(enc, strlen(enc), &back);
-	if (rc != 0)
+	if (rc != MB_OK)
 		FUZZ_NOTE("own encoding refused: %s", enc);
-	FUZZ_CHECK(rc == 0);
+	FUZZ_CHECK(rc == MB_OK);
 	fuzz_check_same(&e, &back);
 	enc2 = bus_encode(&back);
 	FUZZ_CHECK(enc2 != NULL && strcmp(enc, enc2) == 0);

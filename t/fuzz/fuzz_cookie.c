@@ -54,12 +54,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		FUZZ_CHECK(out != NULL);
 		rc = req_cookie(header, SESSION_COOKIE, out, fuzz_caps[i]);
-		want = count == 0 ? 0 : (count == 1 && vlen < fuzz_caps[i]) ? 1 : -1;
+		want = count == 0 ? MB_NONE : (count == 1 && vlen < fuzz_caps[i]) ? MB_OK : MB_DECLINED;
 		if (rc != want)
 			FUZZ_NOTE("cap %zu: got %d, want %d (%d cookies)", fuzz_caps[i], rc,
 			    want, count);
 		FUZZ_CHECK(rc == want);
-		if (rc == 1)
+		if (rc == MB_OK)
 			FUZZ_CHECK(strlen(out) == vlen && memcmp(out, val, vlen) == 0);
 		free(out);
 	}

@@ -77,10 +77,10 @@ fuzz_reference(const char *s, size_t len, int rc, const req_params *p)
 	char *scratch = malloc(len + 2 * (REQ_MAX_PARAMS + 1) + 2), *at = scratch;
 	char *key[REQ_MAX_PARAMS + 1], *val[REQ_MAX_PARAMS + 1];
 	size_t pos = 0;
-	int n = 0, want = REQ_OK, i;
+	int n = 0, want = MB_OK, i;
 
 	FUZZ_CHECK(scratch != NULL);
-	while (pos < len && want == REQ_OK) {
+	while (pos < len && want == MB_OK) {
 		const char *pair = s + pos, *amp = memchr(pair, '&', len - pos), *eq;
 		size_t plen = amp ? (size_t)(amp - pair) : len - pos, klen;
 
@@ -91,27 +91,27 @@ fuzz_reference(const char *s, size_t len, int rc, const req_params *p)
 		klen = eq ? (size_t)(eq - pair) : plen;
 		key[n] = at;
 		if (fuzz_unescape(pair, klen, key[n]) != 0) {
-			want = REQ_EINVAL;
+			want = MB_DECLINED;
 			break;
 		}
 		at += strlen(at) + 1;
 		val[n] = at;
 		if (fuzz_unescape(eq ? eq + 1 : "", eq ? plen - klen - 1 : 0, val[n]) != 0) {
-			want = REQ_EINVAL;
+			want = MB_DECLINED;
 			break;
 		}
 		at += strlen(at) + 1;
 		for (i = 0; i < n; i++)
 			if (strcmp(key[i], key[n]) == 0)
-				want = REQ_EINVAL;
+				want = MB_DECLINED;
 		if (++n > REQ_MAX_PARAMS)
-			want = REQ_EINVAL;
+			want = MB_DECLINED;
 	}
-	if (rc != want && !(rc == REQ_EINVAL && len > REQ_MAX_BODY)) {
+	if (rc != want && !(rc == MB_DECLINED && len > REQ_MAX_BODY)) {
 		FUZZ_NOTE("req_parse_form says %d, the reference %d", rc, want);
 		FUZZ_CHECK(rc == want);
 	}
-	if (rc == REQ_OK) {
+	if (rc == MB_OK) {
 		FUZZ_CHECK(p->n == n);
 		for (i = 0; i < n; i++)
 			FUZZ_CHECK(strcmp(p->key[i], key[i]) == 0 && strcmp(p->val[i], val[i]) == 0);
@@ -132,8 +132,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	req_params_reset(fuzz_p);
 	detail[0] = '\0';
 	rc = req_parse_form(fuzz_p, (const char *)data, size, detail, sizeof detail);
-	FUZZ_CHECK(rc == REQ_OK || rc == REQ_EINVAL);
-	if (rc == REQ_OK)
+	FUZZ_CHECK(rc == MB_OK || rc == MB_DECLINED);
+	if (rc == MB_OK)
 		fuzz_check_params(fuzz_p);
 	else
 		fuzz_check_detail(detail);

@@ -70,9 +70,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	req_params_reset(fuzz_p);
 	detail[0] = '\0';
 	rc = req_parse_json(fuzz_p, (const char *)data, size, detail, sizeof detail);
-	FUZZ_CHECK(rc == REQ_OK || rc == REQ_EINVAL);
+	FUZZ_CHECK(rc == MB_OK || rc == MB_DECLINED);
 	root = fuzz_oracle(data, size, &acceptable);
-	if (rc == REQ_OK) {
+	if (rc == MB_OK) {
 		FUZZ_CHECK(acceptable);
 		fuzz_check_fields(fuzz_p, root);
 	} else {

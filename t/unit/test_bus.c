@@ -63,7 +63,7 @@ body_refused(const char *body)
 	bus_event e;
 
 	snprintf(msg, sizeof msg, "%s %s", TOPIC, body);
-	if (decode(msg, &e) != -1)
+	if (decode(msg, &e) != MB_DECLINED)
 		fail_msg("accepted: %s", msg);
 }
 
@@ -88,7 +88,7 @@ test_round_trip(void **state)
 
 		assert_non_null(msg);
 		memset(&out, 'X', sizeof out);
-		if (decode(msg, &out) != 0)
+		if (decode(msg, &out) != MB_OK)
 			fail_msg("own message refused: %s", msg);
 		assert_event_equal(&out, &in[i]);
 		free(msg);
@@ -129,11 +129,11 @@ test_decode_hand_written(void **state)
 	bus_event e, want = event(UUID_A, 1764150000, 5, "r1");
 
 	(void)state;
-	assert_int_equal(decode(TOPIC " " BODY, &e), 0);
+	assert_int_equal(decode(TOPIC " " BODY, &e), MB_OK);
 	assert_event_equal(&e, &want);
 	/* Member order and extra members do not matter; ref may be absent. */
 	assert_int_equal(decode(TOPIC " {\"state\":2,\"orderId\":7,\"sentTime\":1,\"extra\":[],"
-	    "\"id\":\"" UUID_A "\"}", &e), 0);
+	    "\"id\":\"" UUID_A "\"}", &e), MB_OK);
 	assert_int_equal(e.order_id, 7);
 	assert_int_equal(e.sent_time, 1);
 	assert_string_equal(e.ref, "");
@@ -147,12 +147,12 @@ test_decode_only_len_bytes(void **state)
 	bus_event e;
 
 	(void)state;
-	assert_int_equal(bus_decode(msg, strlen(msg) - 4, &e), 0);
-	assert_int_equal(bus_decode(msg, strlen(msg), &e), -1);
-	assert_int_equal(bus_decode(msg, strlen(msg) - 5, &e), -1);
-	assert_int_equal(bus_decode(msg, strlen(TOPIC) + 1, &e), -1);
-	assert_int_equal(bus_decode(msg, strlen(TOPIC), &e), -1);
-	assert_int_equal(bus_decode(msg, 0, &e), -1);
+	assert_int_equal(bus_decode(msg, strlen(msg) - 4, &e), MB_OK);
+	assert_int_equal(bus_decode(msg, strlen(msg), &e), MB_DECLINED);
+	assert_int_equal(bus_decode(msg, strlen(msg) - 5, &e), MB_DECLINED);
+	assert_int_equal(bus_decode(msg, strlen(TOPIC) + 1, &e), MB_DECLINED);
+	assert_int_equal(bus_decode(msg, strlen(TOPIC), &e), MB_DECLINED);
+	assert_int_equal(bus_decode(msg, 0, &e), MB_DECLINED);
 }
 
 static void
@@ -175,7 +175,7 @@ test_decode_wrong_topic(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		if (decode(bad[i], &e) != -1)
+		if (decode(bad[i], &e) != MB_DECLINED)
 			fail_msg("accepted: %s", bad[i]);
 }
 
@@ -190,7 +190,7 @@ test_decode_missing_space(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		if (decode(bad[i], &e) != -1)
+		if (decode(bad[i], &e) != MB_DECLINED)
 			fail_msg("accepted: %s", bad[i]);
 }
 
@@ -232,7 +232,7 @@ test_decode_state(void **state)
 	e.state = 1;
 	msg = bus_encode(&e);
 	assert_non_null(msg);
-	assert_int_equal(decode(msg, &out), -1);
+	assert_int_equal(decode(msg, &out), MB_DECLINED);
 	free(msg);
 }
 
@@ -283,7 +283,7 @@ test_decode_ref(void **state)
 	ref[BUS_REF_MAX] = '\0';
 	snprintf(msg, sizeof msg, "%s {\"id\":\"%s\",\"sentTime\":1,\"orderId\":5,\"state\":2,"
 	    "\"ref\":\"%s\"}", TOPIC, UUID_A, ref);
-	assert_int_equal(decode(msg, &e), 0);
+	assert_int_equal(decode(msg, &e), MB_OK);
 	assert_string_equal(e.ref, ref);
 
 	ref[BUS_REF_MAX] = 'r';
@@ -380,9 +380,9 @@ test_pubsub_delivers_event(void **state)
 	char *buf = NULL;
 	int n;
 
-	assert_int_equal(bus_publish(b->pub, &sent), 0);
+	assert_int_equal(bus_publish(b->pub, &sent), MB_OK);
 	n = recv_msg(b->sub, &buf);
-	if (bus_decode(buf, (size_t)n, &got) != 0)
+	if (bus_decode(buf, (size_t)n, &got) != MB_OK)
 		fail_msg("received message refused: %.*s", n, buf);
 	assert_event_equal(&got, &sent);
 	nn_freemsg(buf);
@@ -399,9 +399,9 @@ test_pubsub_filters_topic(void **state)
 	int n;
 
 	assert_int_equal(nn_send(b->pub, other, strlen(other), 0), (int)strlen(other));
-	assert_int_equal(bus_publish(b->pub, &sent), 0);
+	assert_int_equal(bus_publish(b->pub, &sent), MB_OK);
 	n = recv_msg(b->sub, &buf);
-	if (bus_decode(buf, (size_t)n, &got) != 0)
+	if (bus_decode(buf, (size_t)n, &got) != MB_OK)
 		fail_msg("received message refused: %.*s", n, buf);
 	assert_event_equal(&got, &sent);
 	nn_freemsg(buf);
@@ -420,14 +420,14 @@ test_pubsub_several(void **state)
 	for (i = 1; i <= 5; i++) {
 		bus_event sent = event(UUID_A, i, 1000 + i, "seq");
 
-		assert_int_equal(bus_publish(b->pub, &sent), 0);
+		assert_int_equal(bus_publish(b->pub, &sent), MB_OK);
 	}
 	for (i = 1; i <= 5; i++) {
 		bus_event got;
 		char *buf = NULL;
 		int n = recv_msg(b->sub, &buf);
 
-		assert_int_equal(bus_decode(buf, (size_t)n, &got), 0);
+		assert_int_equal(bus_decode(buf, (size_t)n, &got), MB_OK);
 		assert_int_equal(got.order_id, 1000 + i);
 		assert_int_equal(got.sent_time, i);
 		nn_freemsg(buf);
@@ -449,7 +449,7 @@ test_publish_without_listener(void **state)
 	pub = bus_pub_open(url);
 	assert_true(pub >= 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	assert_int_equal(bus_publish(pub, &e), 0);
+	assert_int_equal(bus_publish(pub, &e), MB_OK);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 	assert_true(ms < 100);

@@ -23,7 +23,7 @@ test_deadlock_retried_bounded(void **state)
 
 	(void)state;
 	db_try_start(&t);
-	while (db_try_again(&t, DB_ECONFLICT))
+	while (db_try_again(&t, MB_AGAIN))
 		tries++;
 	assert_int_equal(tries, DB_RETRIES);
 }
@@ -31,7 +31,7 @@ test_deadlock_retried_bounded(void **state)
 static void
 test_other_statuses_not_retried(void **state)
 {
-	static const int rcs[] = { DB_OK, DB_NONE, DB_EDUP, DB_EUNAVAIL, DB_EINTERNAL, 2 };
+	static const int rcs[] = { MB_OK, MB_NONE, MB_DUP, MB_UNAVAIL, MB_ERROR, 2 };
 	db_try t;
 	size_t i;
 
@@ -51,7 +51,7 @@ test_slow_conflict_not_retried(void **state)
 	(void)state;
 	db_try_start(&t);
 	nanosleep(&pause, NULL); /* as if the first try waited for a lock */
-	assert_false(db_try_again(&t, DB_ECONFLICT));
+	assert_false(db_try_again(&t, MB_AGAIN));
 }
 
 static void

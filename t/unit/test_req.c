@@ -79,7 +79,7 @@ test_cookie_found(void **state)
 	(void)state;
 	for (i = 0; i < sizeof ok / sizeof ok[0]; i++) {
 		memset(out, 'X', sizeof out);
-		if (req_cookie(ok[i].header, SESSION_COOKIE, out, sizeof out) != 1)
+		if (req_cookie(ok[i].header, SESSION_COOKIE, out, sizeof out) != MB_OK)
 			fail_msg("\"%s\": not found", ok[i].header);
 		if (strcmp(out, ok[i].value) != 0)
 			fail_msg("\"%s\": got \"%s\", want \"%s\"", ok[i].header, out, ok[i].value);
@@ -98,9 +98,9 @@ test_cookie_absent(void **state)
 	size_t i;
 
 	(void)state;
-	assert_int_equal(req_cookie(NULL, SESSION_COOKIE, out, sizeof out), 0);
+	assert_int_equal(req_cookie(NULL, SESSION_COOKIE, out, sizeof out), MB_NONE);
 	for (i = 0; i < sizeof none / sizeof none[0]; i++)
-		if (req_cookie(none[i], SESSION_COOKIE, out, sizeof out) != 0)
+		if (req_cookie(none[i], SESSION_COOKIE, out, sizeof out) != MB_NONE)
 			fail_msg("\"%s\": mb_session was found", none[i]);
 }
 
@@ -119,7 +119,7 @@ test_cookie_duplicated(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof dup / sizeof dup[0]; i++)
-		if (req_cookie(dup[i], SESSION_COOKIE, out, sizeof out) != -1)
+		if (req_cookie(dup[i], SESSION_COOKIE, out, sizeof out) != MB_DECLINED)
 			fail_msg("\"%s\": duplicate not refused", dup[i]);
 }
 
@@ -130,15 +130,15 @@ test_cookie_too_long(void **state)
 
 	(void)state;
 	/* 7 characters and a NUL fit in 8 bytes; 8 do not. */
-	assert_int_equal(req_cookie("mb_session=1234567", SESSION_COOKIE, out, sizeof out), 1);
+	assert_int_equal(req_cookie("mb_session=1234567", SESSION_COOKIE, out, sizeof out), MB_OK);
 	assert_string_equal(out, "1234567");
 	memset(out, 'X', sizeof out);
-	assert_int_equal(req_cookie("mb_session=12345678", SESSION_COOKIE, out, sizeof out), -1);
+	assert_int_equal(req_cookie("mb_session=12345678", SESSION_COOKIE, out, sizeof out), MB_DECLINED);
 	/* Trailing blanks do not count against the limit. */
-	assert_int_equal(req_cookie("mb_session=1234567   ", SESSION_COOKIE, out, sizeof out), 1);
+	assert_int_equal(req_cookie("mb_session=1234567   ", SESSION_COOKIE, out, sizeof out), MB_OK);
 	assert_string_equal(out, "1234567");
 	snprintf(header, sizeof header, "a=1; mb_session=%s; b=2", "0123456789");
-	assert_int_equal(req_cookie(header, SESSION_COOKIE, out, sizeof out), -1);
+	assert_int_equal(req_cookie(header, SESSION_COOKIE, out, sizeof out), MB_DECLINED);
 
 	/* A value far longer than any cookie we issue, into the real buffer size. */
 	big = malloc(20000);
@@ -149,7 +149,7 @@ test_cookie_too_long(void **state)
 	{
 		char value[SESSION_MAX_VALUE + 1];
 
-		assert_int_equal(req_cookie(big, SESSION_COOKIE, value, sizeof value), -1);
+		assert_int_equal(req_cookie(big, SESSION_COOKIE, value, sizeof value), MB_DECLINED);
 	}
 	free(big);
 }
@@ -170,14 +170,14 @@ test_cookie_long_header(void **state)
 	}
 	snprintf(header + len, sizeof header - len, "mb_session=the-token");
 	assert_true(strlen(header) > 8000);
-	assert_int_equal(req_cookie(header, SESSION_COOKIE, out, sizeof out), 1);
+	assert_int_equal(req_cookie(header, SESSION_COOKIE, out, sizeof out), MB_OK);
 	assert_string_equal(out, "the-token");
 	/* Another name found in the same long header. */
-	assert_int_equal(req_cookie(header, "c17", out, sizeof out), 1);
+	assert_int_equal(req_cookie(header, "c17", out, sizeof out), MB_OK);
 	assert_string_equal(out, "vvvvvvvvvvvv");
 	/* And the same header without our cookie. */
 	header[len] = '\0';
-	assert_int_equal(req_cookie(header, SESSION_COOKIE, out, sizeof out), 0);
+	assert_int_equal(req_cookie(header, SESSION_COOKIE, out, sizeof out), MB_NONE);
 }
 
 /* ---- req_parse_form ---- */
@@ -188,17 +188,17 @@ test_form_basic(void **state)
 	req_params *p = *state;
 	char detail[256];
 
-	assert_int_equal(form(p, "userName=micro&pwd=secret", detail), REQ_OK);
+	assert_int_equal(form(p, "userName=micro&pwd=secret", detail), MB_OK);
 	assert_int_equal(p->n, 2);
 	assert_string_equal(req_param(p, "userName"), "micro");
 	assert_string_equal(req_param(p, "pwd"), "secret");
 	assert_null(req_param(p, "username"));
 	assert_null(req_param(p, "bookId"));
 
-	assert_int_equal(form(p, "", detail), REQ_OK);
+	assert_int_equal(form(p, "", detail), MB_OK);
 	assert_int_equal(p->n, 0);
 
-	assert_int_equal(form(p, "a=b=c", detail), REQ_OK);
+	assert_int_equal(form(p, "a=b=c", detail), MB_OK);
 	assert_string_equal(req_param(p, "a"), "b=c");
 
 	req_params_reset(p);
@@ -213,15 +213,15 @@ test_form_only_len_bytes(void **state)
 	char detail[256];
 
 	req_params_reset(p);
-	assert_int_equal(req_parse_form(p, "a=12&b=3", 4, detail, sizeof detail), REQ_OK);
+	assert_int_equal(req_parse_form(p, "a=12&b=3", 4, detail, sizeof detail), MB_OK);
 	assert_int_equal(p->n, 1);
 	assert_string_equal(req_param(p, "a"), "12");
 	assert_null(req_param(p, "b"));
 	/* An escape cut by the length is bad, whatever follows in memory. */
 	req_params_reset(p);
-	assert_int_equal(req_parse_form(p, "a=%41", 4, detail, sizeof detail), REQ_EINVAL);
+	assert_int_equal(req_parse_form(p, "a=%41", 4, detail, sizeof detail), MB_DECLINED);
 	req_params_reset(p);
-	assert_int_equal(req_parse_form(p, "a=%41", 3, detail, sizeof detail), REQ_EINVAL);
+	assert_int_equal(req_parse_form(p, "a=%41", 3, detail, sizeof detail), MB_DECLINED);
 }
 
 static void
@@ -253,7 +253,7 @@ test_form_percent_decoding(void **state)
 	for (i = 0; i < sizeof ok / sizeof ok[0]; i++) {
 		const char *v;
 
-		if (form(p, ok[i].in, detail) != REQ_OK)
+		if (form(p, ok[i].in, detail) != MB_OK)
 			fail_msg("\"%s\": refused (%s)", ok[i].in, detail);
 		assert_int_equal(p->n, 1);
 		if ((v = req_param(p, ok[i].key)) == NULL || strcmp(v, ok[i].val) != 0)
@@ -282,7 +282,7 @@ test_form_duplicates(void **state)
 	for (i = 0; i < sizeof dup / sizeof dup[0]; i++) {
 		char quoted[80];
 
-		if (form(p, dup[i].in, detail) != REQ_EINVAL)
+		if (form(p, dup[i].in, detail) != MB_DECLINED)
 			fail_msg("\"%s\": duplicate accepted", dup[i].in);
 		snprintf(quoted, sizeof quoted, "'%s'", dup[i].field);
 		if (strstr(detail, quoted) == NULL)
@@ -303,13 +303,13 @@ test_form_bad_escapes(void **state)
 	size_t i;
 
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		if (form(p, bad[i], detail) != REQ_EINVAL)
+		if (form(p, bad[i], detail) != MB_DECLINED)
 			fail_msg("\"%s\": accepted", bad[i]);
 		if (detail[0] == '\0')
 			fail_msg("\"%s\": no detail", bad[i]);
 	}
 	/* A bad value names its field. */
-	assert_int_equal(form(p, "bookId=%zz", detail), REQ_EINVAL);
+	assert_int_equal(form(p, "bookId=%zz", detail), MB_DECLINED);
 	assert_non_null(strstr(detail, "'bookId'"));
 }
 
@@ -321,9 +321,9 @@ test_form_raw_nul(void **state)
 	char detail[256];
 
 	req_params_reset(p);
-	assert_int_equal(req_parse_form(p, "a=x\0y", 5, detail, sizeof detail), REQ_EINVAL);
+	assert_int_equal(req_parse_form(p, "a=x\0y", 5, detail, sizeof detail), MB_DECLINED);
 	req_params_reset(p);
-	assert_int_equal(req_parse_form(p, "a\0=1", 4, detail, sizeof detail), REQ_EINVAL);
+	assert_int_equal(req_parse_form(p, "a\0=1", 4, detail, sizeof detail), MB_DECLINED);
 }
 
 static void
@@ -332,21 +332,21 @@ test_form_empty_pairs_and_bare_keys(void **state)
 	req_params *p = *state;
 	char detail[256];
 
-	assert_int_equal(form(p, "&&a=1&&b=2&", detail), REQ_OK);
+	assert_int_equal(form(p, "&&a=1&&b=2&", detail), MB_OK);
 	assert_int_equal(p->n, 2);
 	assert_string_equal(req_param(p, "a"), "1");
 	assert_string_equal(req_param(p, "b"), "2");
 
-	assert_int_equal(form(p, "&", detail), REQ_OK);
+	assert_int_equal(form(p, "&", detail), MB_OK);
 	assert_int_equal(p->n, 0);
-	assert_int_equal(form(p, "&&&&", detail), REQ_OK);
+	assert_int_equal(form(p, "&&&&", detail), MB_OK);
 	assert_int_equal(p->n, 0);
 
-	assert_int_equal(form(p, "flag", detail), REQ_OK);
+	assert_int_equal(form(p, "flag", detail), MB_OK);
 	assert_int_equal(p->n, 1);
 	assert_string_equal(req_param(p, "flag"), "");
 
-	assert_int_equal(form(p, "flag&a=1&empty=", detail), REQ_OK);
+	assert_int_equal(form(p, "flag&a=1&empty=", detail), MB_OK);
 	assert_int_equal(p->n, 3);
 	assert_string_equal(req_param(p, "flag"), "");
 	assert_string_equal(req_param(p, "a"), "1");
@@ -363,13 +363,13 @@ test_form_field_limit(void **state)
 
 	for (i = 0; i < REQ_MAX_PARAMS; i++)
 		len += (size_t)snprintf(body + len, sizeof body - len, "%sf%d=%d", i ? "&" : "", i, i);
-	assert_int_equal(form(p, body, detail), REQ_OK);
+	assert_int_equal(form(p, body, detail), MB_OK);
 	assert_int_equal(p->n, REQ_MAX_PARAMS);
 	assert_string_equal(req_param(p, "f0"), "0");
 	assert_string_equal(req_param(p, "f31"), "31");
 
 	snprintf(body + len, sizeof body - len, "&f%d=x", REQ_MAX_PARAMS);
-	assert_int_equal(form(p, body, detail), REQ_EINVAL);
+	assert_int_equal(form(p, body, detail), MB_DECLINED);
 	assert_non_null(strstr(detail, "too many"));
 }
 
@@ -389,7 +389,7 @@ test_form_max_body(void **state)
 	memcpy(body, "a=", 2);
 	memset(body + 2, 'x', REQ_MAX_BODY - 2);
 	body[REQ_MAX_BODY] = '\0';
-	assert_int_equal(form(p, body, detail), REQ_OK);
+	assert_int_equal(form(p, body, detail), MB_OK);
 	assert_int_equal(strlen(req_param(p, "a")), REQ_MAX_BODY - 2);
 
 	/* 32 bare keys (each costs two extra arena bytes). */
@@ -403,7 +403,7 @@ test_form_max_body(void **state)
 	}
 	body[len] = '\0';
 	assert_true(len <= REQ_MAX_BODY);
-	assert_int_equal(form(p, body, detail), REQ_OK);
+	assert_int_equal(form(p, body, detail), MB_OK);
 	assert_int_equal(p->n, REQ_MAX_PARAMS);
 	assert_int_equal(strlen(p->key[REQ_MAX_PARAMS - 1]), each);
 	assert_string_equal(p->val[REQ_MAX_PARAMS - 1], "");
@@ -419,20 +419,20 @@ test_json_ok(void **state)
 	char detail[256];
 
 	assert_int_equal(json(p, "{\"userName\":\"micro\",\"pwd\":\"123\",\"bookId\":42}", detail),
-	    REQ_OK);
+	    MB_OK);
 	assert_int_equal(p->n, 3);
 	assert_string_equal(req_param(p, "userName"), "micro");
 	assert_string_equal(req_param(p, "pwd"), "123");
 	assert_string_equal(req_param(p, "bookId"), "42");
 
-	assert_int_equal(json(p, " { } ", detail), REQ_OK);
+	assert_int_equal(json(p, " { } ", detail), MB_OK);
 	assert_int_equal(p->n, 0);
 
-	assert_int_equal(json(p, "{\"a\":\"\\u00e9\\\"\\\\\\n\",\"\\u0062\":\"\"}", detail), REQ_OK);
+	assert_int_equal(json(p, "{\"a\":\"\\u00e9\\\"\\\\\\n\",\"\\u0062\":\"\"}", detail), MB_OK);
 	assert_string_equal(req_param(p, "a"), "\xc3\xa9\"\\\n");
 	assert_string_equal(req_param(p, "b"), "");
 
-	assert_int_equal(json(p, "{\"a\":\"\xe2\x82\xac\"}", detail), REQ_OK);
+	assert_int_equal(json(p, "{\"a\":\"\xe2\x82\xac\"}", detail), MB_OK);
 	assert_string_equal(req_param(p, "a"), "\xe2\x82\xac");
 }
 
@@ -455,7 +455,7 @@ test_json_integers_in_decimal(void **state)
 	size_t i;
 
 	for (i = 0; i < sizeof v / sizeof v[0]; i++) {
-		if (json(p, v[i].in, detail) != REQ_OK)
+		if (json(p, v[i].in, detail) != MB_OK)
 			fail_msg("%s: refused (%s)", v[i].in, detail);
 		assert_string_equal(req_param(p, "n"), v[i].out);
 	}
@@ -491,7 +491,7 @@ test_json_refused(void **state)
 	size_t i;
 
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		if (json(p, bad[i], detail) != REQ_EINVAL)
+		if (json(p, bad[i], detail) != MB_DECLINED)
 			fail_msg("%s: accepted", bad[i]);
 		if (detail[0] == '\0')
 			fail_msg("%s: no detail", bad[i]);
@@ -504,11 +504,11 @@ test_json_detail_names_field(void **state)
 	req_params *p = *state;
 	char detail[256];
 
-	assert_int_equal(json(p, "{\"bookId\":1.5}", detail), REQ_EINVAL);
+	assert_int_equal(json(p, "{\"bookId\":1.5}", detail), MB_DECLINED);
 	assert_non_null(strstr(detail, "'bookId'"));
-	assert_int_equal(json(p, "{\"orderId\":{}}", detail), REQ_EINVAL);
+	assert_int_equal(json(p, "{\"orderId\":{}}", detail), MB_DECLINED);
 	assert_non_null(strstr(detail, "'orderId'"));
-	assert_int_equal(json(p, "[1]", detail), REQ_EINVAL);
+	assert_int_equal(json(p, "[1]", detail), MB_DECLINED);
 	assert_non_null(strstr(detail, "object"));
 }
 
@@ -520,13 +520,13 @@ test_json_raw_nul(void **state)
 	char detail[256];
 
 	req_params_reset(p);
-	assert_int_equal(req_parse_json(p, "{}\0", 3, detail, sizeof detail), REQ_EINVAL);
+	assert_int_equal(req_parse_json(p, "{}\0", 3, detail, sizeof detail), MB_DECLINED);
 	req_params_reset(p);
 	assert_int_equal(req_parse_json(p, "{\"a\":\"x\0y\"}", 11, detail, sizeof detail),
-	    REQ_EINVAL);
+	    MB_DECLINED);
 	/* Only `len` bytes are read. */
 	req_params_reset(p);
-	assert_int_equal(req_parse_json(p, "{\"a\":\"1\"}garbage", 9, detail, sizeof detail), REQ_OK);
+	assert_int_equal(req_parse_json(p, "{\"a\":\"1\"}garbage", 9, detail, sizeof detail), MB_OK);
 	assert_string_equal(req_param(p, "a"), "1");
 }
 
@@ -548,14 +548,14 @@ test_json_deep_nesting(void **state)
 		memset(s, '[', n);
 		memset(s + n, ']', n);
 		s[2 * n] = '\0';
-		assert_int_equal(json(p, s, detail), REQ_EINVAL);
+		assert_int_equal(json(p, s, detail), MB_DECLINED);
 		/* {"a":{"a":...{}...}} */
 		for (d = 0; d < depths[i]; d++)
 			memcpy(s + 5 * (size_t)d, "{\"a\":", 5);
 		memcpy(s + 5 * n, "{}", 2);
 		memset(s + 5 * n + 2, '}', n);
 		s[6 * n + 2] = '\0';
-		assert_int_equal(json(p, s, detail), REQ_EINVAL);
+		assert_int_equal(json(p, s, detail), MB_DECLINED);
 		free(s);
 	}
 }
@@ -572,11 +572,11 @@ test_json_field_limit(void **state)
 	for (i = 0; i < REQ_MAX_PARAMS; i++)
 		len += (size_t)snprintf(body + len, sizeof body - len, "%s\"f%d\":%d", i ? "," : "", i, i);
 	snprintf(body + len, sizeof body - len, "}");
-	assert_int_equal(json(p, body, detail), REQ_OK);
+	assert_int_equal(json(p, body, detail), MB_OK);
 	assert_int_equal(p->n, REQ_MAX_PARAMS);
 	assert_string_equal(req_param(p, "f31"), "31");
 	snprintf(body + len, sizeof body - len, ",\"f%d\":\"x\"}", REQ_MAX_PARAMS);
-	assert_int_equal(json(p, body, detail), REQ_EINVAL);
+	assert_int_equal(json(p, body, detail), MB_DECLINED);
 }
 
 /* The largest JSON body fits: one string value of nearly 16 KiB. */
@@ -592,7 +592,7 @@ test_json_max_body(void **state)
 	memset(body + 6, 'y', REQ_MAX_BODY - 8);
 	memcpy(body + REQ_MAX_BODY - 2, "\"}", 3);
 	assert_int_equal(strlen(body), REQ_MAX_BODY);
-	assert_int_equal(json(p, body, detail), REQ_OK);
+	assert_int_equal(json(p, body, detail), MB_OK);
 	assert_int_equal(strlen(req_param(p, "a")), REQ_MAX_BODY - 8);
 	free(body);
 }
@@ -622,16 +622,16 @@ test_id_table(void **state)
 	size_t i;
 
 	(void)state;
-	assert_int_equal(req_parse_id(NULL, &v), -1);
+	assert_int_equal(req_parse_id(NULL, &v), MB_DECLINED);
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		v = 12345;
-		if (req_parse_id(bad[i], &v) != -1)
+		if (req_parse_id(bad[i], &v) != MB_DECLINED)
 			fail_msg("\"%s\" accepted as %lld", bad[i], (long long)v);
 		assert_int_equal(v, 12345); /* untouched on failure */
 	}
 	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
 		v = -1;
-		if (req_parse_id(good[i].s, &v) != 0)
+		if (req_parse_id(good[i].s, &v) != MB_OK)
 			fail_msg("\"%s\" refused", good[i].s);
 		if (v != good[i].v)
 			fail_msg("\"%s\" gave %lld", good[i].s, (long long)v);

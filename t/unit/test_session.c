@@ -56,7 +56,7 @@ make_cookie(session *s, int64_t uid, char *out)
 {
 	size_t n;
 
-	assert_int_equal(session_new(s, uid, NOW, IDLE), 0);
+	assert_int_equal(session_new(s, uid, NOW, IDLE), MB_OK);
 	n = session_encode(s, out, SESSION_MAX_VALUE + 1);
 	assert_true(n > 0);
 	return n;
@@ -102,12 +102,12 @@ test_round_trip(void **state)
 		assert_true(value[i] == '.' || strchr(alphabet, value[i]) != NULL);
 
 	memset(&d, 0, sizeof d);
-	assert_int_equal(session_decode(value, NOW, MAX_AGE, &d), SESSION_OK);
+	assert_int_equal(session_decode(value, NOW, MAX_AGE, &d), MB_OK);
 	assert_string_equal(d.sid, s.sid);
 	assert_int_equal(d.uid, 10001);
 	assert_int_equal(d.iat, NOW);
 	assert_int_equal(d.exp, NOW + IDLE);
-	assert_int_equal(session_decode(value, NOW + IDLE - 1, MAX_AGE, &d), SESSION_OK);
+	assert_int_equal(session_decode(value, NOW + IDLE - 1, MAX_AGE, &d), MB_OK);
 }
 
 static void
@@ -117,15 +117,15 @@ test_round_trip_extreme_values(void **state)
 	session s, d;
 
 	(void)state;
-	assert_int_equal(session_new(&s, INT64_MAX, NOW, IDLE), 0);
+	assert_int_equal(session_new(&s, INT64_MAX, NOW, IDLE), MB_OK);
 	assert_true(session_encode(&s, value, sizeof value) > 0);
-	assert_int_equal(session_decode(value, NOW, MAX_AGE, &d), SESSION_OK);
+	assert_int_equal(session_decode(value, NOW, MAX_AGE, &d), MB_OK);
 	assert_int_equal(d.uid, INT64_MAX);
 	assert_string_equal(d.sid, s.sid);
 
-	assert_int_equal(session_new(&s, 0, NOW, IDLE), 0);
+	assert_int_equal(session_new(&s, 0, NOW, IDLE), MB_OK);
 	assert_true(session_encode(&s, value, sizeof value) > 0);
-	assert_int_equal(session_decode(value, NOW, MAX_AGE, &d), SESSION_OK);
+	assert_int_equal(session_decode(value, NOW, MAX_AGE, &d), MB_OK);
 	assert_int_equal(d.uid, 0);
 }
 
@@ -135,8 +135,8 @@ test_new_ids_differ(void **state)
 	session a, b;
 
 	(void)state;
-	assert_int_equal(session_new(&a, 1, NOW, IDLE), 0);
-	assert_int_equal(session_new(&b, 1, NOW, IDLE), 0);
+	assert_int_equal(session_new(&a, 1, NOW, IDLE), MB_OK);
+	assert_int_equal(session_new(&b, 1, NOW, IDLE), MB_OK);
 	assert_string_not_equal(a.sid, b.sid);
 }
 
@@ -189,12 +189,12 @@ test_any_changed_byte_is_bad(void **state)
 				continue;
 			memcpy(s2, value, n + 1);
 			s2[pos] = (char)r;
-			if ((rc = session_decode(s2, NOW, MAX_AGE, &d)) != SESSION_BAD)
+			if ((rc = session_decode(s2, NOW, MAX_AGE, &d)) != MB_DECLINED)
 				fail_msg("byte %zu changed from '%c' to 0x%02x gave %d", pos, c, r, rc);
 		}
 	}
 	/* The original still verifies, so the rejections above were about the change. */
-	assert_int_equal(session_decode(value, NOW, MAX_AGE, &d), SESSION_OK);
+	assert_int_equal(session_decode(value, NOW, MAX_AGE, &d), MB_OK);
 }
 
 static void
@@ -209,11 +209,11 @@ test_truncated_is_bad(void **state)
 	for (len = 0; len < n; len++) {
 		memcpy(s2, value, len);
 		s2[len] = '\0';
-		if (session_decode(s2, NOW, MAX_AGE, &d) != SESSION_BAD)
+		if (session_decode(s2, NOW, MAX_AGE, &d) != MB_DECLINED)
 			fail_msg("cookie cut to %zu of %zu bytes was accepted", len, n);
 	}
 	/* Dropping a leading byte is no better. */
-	assert_int_equal(session_decode(value + 1, NOW, MAX_AGE, &d), SESSION_BAD);
+	assert_int_equal(session_decode(value + 1, NOW, MAX_AGE, &d), MB_DECLINED);
 }
 
 static void
@@ -229,10 +229,10 @@ test_appended_is_bad(void **state)
 	make_cookie(&s, 10001, value);
 	for (i = 0; i < sizeof tails / sizeof tails[0]; i++) {
 		snprintf(s2, sizeof s2, "%s%s", value, tails[i]);
-		if (session_decode(s2, NOW, MAX_AGE, &d) != SESSION_BAD)
+		if (session_decode(s2, NOW, MAX_AGE, &d) != MB_DECLINED)
 			fail_msg("cookie with \"%s\" appended was accepted", tails[i]);
 		snprintf(s2, sizeof s2, "%s%s", tails[i], value);
-		if (session_decode(s2, NOW, MAX_AGE, &d) != SESSION_BAD)
+		if (session_decode(s2, NOW, MAX_AGE, &d) != MB_DECLINED)
 			fail_msg("cookie with \"%s\" prepended was accepted", tails[i]);
 	}
 }
@@ -245,10 +245,10 @@ test_idle_expiry(void **state)
 
 	(void)state;
 	make_cookie(&s, 7, value);
-	assert_int_equal(session_decode(value, NOW + IDLE - 1, MAX_AGE, &d), SESSION_OK);
-	assert_int_equal(session_decode(value, NOW + IDLE, MAX_AGE, &d), SESSION_EXPIRED);
-	assert_int_equal(session_decode(value, NOW + IDLE + 1, MAX_AGE, &d), SESSION_EXPIRED);
-	assert_int_equal(session_decode(value, NOW + 10 * MAX_AGE, MAX_AGE, &d), SESSION_EXPIRED);
+	assert_int_equal(session_decode(value, NOW + IDLE - 1, MAX_AGE, &d), MB_OK);
+	assert_int_equal(session_decode(value, NOW + IDLE, MAX_AGE, &d), MB_EXPIRED);
+	assert_int_equal(session_decode(value, NOW + IDLE + 1, MAX_AGE, &d), MB_EXPIRED);
+	assert_int_equal(session_decode(value, NOW + 10 * MAX_AGE, MAX_AGE, &d), MB_EXPIRED);
 }
 
 /* A refreshed idle expiry does not stretch the absolute lifetime. */
@@ -259,16 +259,16 @@ test_absolute_expiry(void **state)
 	session s, d;
 
 	(void)state;
-	assert_int_equal(session_new(&s, 7, NOW, IDLE), 0);
+	assert_int_equal(session_new(&s, 7, NOW, IDLE), MB_OK);
 	s.exp = NOW + 2 * MAX_AGE;
 	assert_true(session_encode(&s, value, sizeof value) > 0);
-	assert_int_equal(session_decode(value, NOW + MAX_AGE - 1, MAX_AGE, &d), SESSION_OK);
+	assert_int_equal(session_decode(value, NOW + MAX_AGE - 1, MAX_AGE, &d), MB_OK);
 	assert_int_equal(d.exp, NOW + 2 * MAX_AGE);
-	assert_int_equal(session_decode(value, NOW + MAX_AGE, MAX_AGE, &d), SESSION_EXPIRED);
-	assert_int_equal(session_decode(value, NOW + MAX_AGE + 1, MAX_AGE, &d), SESSION_EXPIRED);
+	assert_int_equal(session_decode(value, NOW + MAX_AGE, MAX_AGE, &d), MB_EXPIRED);
+	assert_int_equal(session_decode(value, NOW + MAX_AGE + 1, MAX_AGE, &d), MB_EXPIRED);
 	/* The same cookie under a shorter max_age. */
-	assert_int_equal(session_decode(value, NOW + 60, 61, &d), SESSION_OK);
-	assert_int_equal(session_decode(value, NOW + 60, 60, &d), SESSION_EXPIRED);
+	assert_int_equal(session_decode(value, NOW + 60, 61, &d), MB_OK);
+	assert_int_equal(session_decode(value, NOW + 60, 60, &d), MB_EXPIRED);
 }
 
 /* A cookie issued in the future (beyond 5 minutes of clock skew) is not honoured. */
@@ -280,8 +280,8 @@ test_issued_in_the_future(void **state)
 
 	(void)state;
 	make_cookie(&s, 7, value);
-	assert_int_equal(session_decode(value, NOW - 300, MAX_AGE, &d), SESSION_OK);
-	assert_int_equal(session_decode(value, NOW - 301, MAX_AGE, &d), SESSION_EXPIRED);
+	assert_int_equal(session_decode(value, NOW - 300, MAX_AGE, &d), MB_OK);
+	assert_int_equal(session_decode(value, NOW - 301, MAX_AGE, &d), MB_EXPIRED);
 }
 
 static void
@@ -295,22 +295,22 @@ test_key_rotation(void **state)
 
 	/* KEY_B now signs, KEY_A still verifies. */
 	assert_int_equal(use_keys(2, KEY_B, KEY_A), 0);
-	assert_int_equal(session_decode(old, NOW, MAX_AGE, &d), SESSION_OK);
+	assert_int_equal(session_decode(old, NOW, MAX_AGE, &d), MB_OK);
 	assert_string_equal(d.sid, s.sid);
 	assert_int_equal(d.uid, 10001);
 	assert_true(session_encode(&s, cur, sizeof cur) > 0);
 	assert_string_not_equal(cur, old);
-	assert_int_equal(session_decode(cur, NOW, MAX_AGE, &d), SESSION_OK);
+	assert_int_equal(session_decode(cur, NOW, MAX_AGE, &d), MB_OK);
 
 	/* KEY_A dropped: its cookies are refused, KEY_B's still verify. */
 	assert_int_equal(use_keys(1, KEY_B), 0);
-	assert_int_equal(session_decode(old, NOW, MAX_AGE, &d), SESSION_BAD);
-	assert_int_equal(session_decode(cur, NOW, MAX_AGE, &d), SESSION_OK);
+	assert_int_equal(session_decode(old, NOW, MAX_AGE, &d), MB_DECLINED);
+	assert_int_equal(session_decode(cur, NOW, MAX_AGE, &d), MB_OK);
 
 	/* And a cookie of KEY_B means nothing to a service that only knows KEY_A. */
 	assert_int_equal(use_keys(1, KEY_A), 0);
-	assert_int_equal(session_decode(cur, NOW, MAX_AGE, &d), SESSION_BAD);
-	assert_int_equal(session_decode(old, NOW, MAX_AGE, &d), SESSION_OK);
+	assert_int_equal(session_decode(cur, NOW, MAX_AGE, &d), MB_DECLINED);
+	assert_int_equal(session_decode(old, NOW, MAX_AGE, &d), MB_OK);
 }
 
 static void
@@ -321,19 +321,19 @@ test_short_keys_ignored(void **state)
 	session s, d;
 
 	(void)state;
-	assert_int_equal(use_keys(1, "short"), -1);
-	assert_int_equal(use_keys(1, "0123456789abcde"), -1); /* 15 characters */
-	assert_int_equal(use_keys(1, ""), -1);
-	assert_int_equal(session_keys(nulls, 2), -1);
-	assert_int_equal(session_keys(NULL, 0), -1);
+	assert_int_equal(use_keys(1, "short"), MB_ERROR);
+	assert_int_equal(use_keys(1, "0123456789abcde"), MB_ERROR); /* 15 characters */
+	assert_int_equal(use_keys(1, ""), MB_ERROR);
+	assert_int_equal(session_keys(nulls, 2), MB_ERROR);
+	assert_int_equal(session_keys(NULL, 0), MB_ERROR);
 	/* With no usable key nothing is signed and nothing verifies. */
-	assert_int_equal(session_new(&s, 5, NOW, IDLE), 0);
+	assert_int_equal(session_new(&s, 5, NOW, IDLE), MB_OK);
 	assert_int_equal(session_encode(&s, value, sizeof value), 0);
 
 	assert_int_equal(use_keys(1, "0123456789abcdef"), 0); /* 16 characters */
 	assert_true(session_encode(&s, value, sizeof value) > 0);
-	assert_int_equal(use_keys(0), -1);
-	assert_int_equal(session_decode(value, NOW, MAX_AGE, &d), SESSION_BAD);
+	assert_int_equal(use_keys(0), MB_ERROR);
+	assert_int_equal(session_decode(value, NOW, MAX_AGE, &d), MB_DECLINED);
 
 	/* A short key listed first is skipped: KEY_A signs. */
 	assert_int_equal(use_keys(3, "0123456789abcde", NULL, KEY_A), 0);
@@ -341,14 +341,14 @@ test_short_keys_ignored(void **state)
 	assert_int_equal(use_keys(1, KEY_A), 0);
 	assert_true(session_encode(&s, other, sizeof other) > 0);
 	assert_string_equal(value, other);
-	assert_int_equal(session_decode(value, NOW, MAX_AGE, &d), SESSION_OK);
+	assert_int_equal(session_decode(value, NOW, MAX_AGE, &d), MB_OK);
 	assert_int_equal(d.uid, 5);
 
 	/* A cookie signed with a 15-character key never verifies anywhere. */
 	sign("0123456789abcde", "1|0123456789abcdef0123456789abcdef|5|1764150000|1764151800", value,
 	    sizeof value);
 	assert_int_equal(use_keys(2, "0123456789abcde", KEY_A), 0);
-	assert_int_equal(session_decode(value, NOW, MAX_AGE, &d), SESSION_BAD);
+	assert_int_equal(session_decode(value, NOW, MAX_AGE, &d), MB_DECLINED);
 }
 
 static void
@@ -362,28 +362,28 @@ test_garbage_rejected(void **state)
 	size_t i;
 
 	(void)state;
-	assert_int_equal(session_decode(NULL, NOW, MAX_AGE, &d), SESSION_BAD);
+	assert_int_equal(session_decode(NULL, NOW, MAX_AGE, &d), MB_DECLINED);
 	for (i = 0; i < sizeof junk / sizeof junk[0]; i++)
-		if (session_decode(junk[i], NOW, MAX_AGE, &d) != SESSION_BAD)
+		if (session_decode(junk[i], NOW, MAX_AGE, &d) != MB_DECLINED)
 			fail_msg("\"%s\" was accepted", junk[i]);
 
 	/* Each half of a real cookie alone, and the halves swapped. */
 	make_cookie(&s, 1, value);
 	dot = strchr(value, '.');
 	snprintf(s2, sizeof s2, "%.*s", (int)(dot - value + 1), value);
-	assert_int_equal(session_decode(s2, NOW, MAX_AGE, &d), SESSION_BAD);
-	assert_int_equal(session_decode(dot, NOW, MAX_AGE, &d), SESSION_BAD);
-	assert_int_equal(session_decode(dot + 1, NOW, MAX_AGE, &d), SESSION_BAD);
+	assert_int_equal(session_decode(s2, NOW, MAX_AGE, &d), MB_DECLINED);
+	assert_int_equal(session_decode(dot, NOW, MAX_AGE, &d), MB_DECLINED);
+	assert_int_equal(session_decode(dot + 1, NOW, MAX_AGE, &d), MB_DECLINED);
 	snprintf(s2, sizeof s2, "%s.%.*s", dot + 1, (int)(dot - value), value);
-	assert_int_equal(session_decode(s2, NOW, MAX_AGE, &d), SESSION_BAD);
+	assert_int_equal(session_decode(s2, NOW, MAX_AGE, &d), MB_DECLINED);
 
 	huge = malloc(1 << 20);
 	assert_non_null(huge);
 	memset(huge, 'A', (1 << 20) - 1);
 	huge[(1 << 20) - 1] = '\0';
-	assert_int_equal(session_decode(huge, NOW, MAX_AGE, &d), SESSION_BAD);
+	assert_int_equal(session_decode(huge, NOW, MAX_AGE, &d), MB_DECLINED);
 	huge[1 << 19] = '.';
-	assert_int_equal(session_decode(huge, NOW, MAX_AGE, &d), SESSION_BAD);
+	assert_int_equal(session_decode(huge, NOW, MAX_AGE, &d), MB_DECLINED);
 	free(huge);
 }
 
@@ -399,7 +399,7 @@ test_signed_payload_helper(void **state)
 	snprintf(payload, sizeof payload, "1|%s|77|%d|%d", s.sid, NOW, NOW + IDLE);
 	sign(KEY_A, payload, mine, sizeof mine);
 	assert_string_equal(mine, value);
-	assert_int_equal(session_decode(mine, NOW, MAX_AGE, &d), SESSION_OK);
+	assert_int_equal(session_decode(mine, NOW, MAX_AGE, &d), MB_OK);
 	assert_int_equal(d.uid, 77);
 }
 
@@ -438,11 +438,11 @@ test_signed_malformed_payload(void **state)
 
 	(void)state;
 	sign(KEY_A, "1|" SID "|5" T, value, sizeof value);
-	assert_int_equal(session_decode(value, NOW, MAX_AGE, &d), SESSION_OK);
+	assert_int_equal(session_decode(value, NOW, MAX_AGE, &d), MB_OK);
 	assert_string_equal(d.sid, SID);
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		sign(KEY_A, bad[i], value, sizeof value);
-		if (session_decode(value, NOW, MAX_AGE, &d) != SESSION_BAD)
+		if (session_decode(value, NOW, MAX_AGE, &d) != MB_DECLINED)
 			fail_msg("signed payload \"%s\" was accepted", bad[i]);
 	}
 #undef SID
@@ -465,7 +465,7 @@ test_issued_at_near_int64_max(void **state)
 	memset(s.sid, 'a', SESSION_ID_HEX);
 	s.sid[SESSION_ID_HEX] = '\0';
 	assert_true(session_encode(&s, cookie, sizeof cookie) > 0);
-	assert_int_equal(session_decode(cookie, NOW, MAX_AGE, &out), SESSION_EXPIRED);
+	assert_int_equal(session_decode(cookie, NOW, MAX_AGE, &out), MB_EXPIRED);
 }
 
 int

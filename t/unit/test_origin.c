@@ -1,6 +1,6 @@
 /*
- * test_auth: the cross-site check of API.md. Only auth_same_origin is
- * called; the rest of auth.c needs a request and a database (t/e2e/).
+ * test_origin: the cross-site check of API.md (lib/origin.c). The auth
+ * check itself is tested against a real database in t/db/test_auth.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "auth.h"
+#include "origin.h"
 
 #define HOST "127.0.0.1:8080"
 
@@ -16,10 +16,10 @@ static void
 test_neither_header(void **state)
 {
 	(void)state;
-	assert_int_equal(auth_same_origin(NULL, NULL, HOST, 0), 1);
-	assert_int_equal(auth_same_origin("", "", HOST, 0), 1);
-	assert_int_equal(auth_same_origin(NULL, "", HOST, 1), 1);
-	assert_int_equal(auth_same_origin(NULL, NULL, NULL, 0), 1);
+	assert_int_equal(origin_same(NULL, NULL, HOST, 0), 1);
+	assert_int_equal(origin_same("", "", HOST, 0), 1);
+	assert_int_equal(origin_same(NULL, "", HOST, 1), 1);
+	assert_int_equal(origin_same(NULL, NULL, NULL, 0), 1);
 }
 
 static void
@@ -58,7 +58,7 @@ test_origin(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof v / sizeof v[0]; i++)
-		if (auth_same_origin(v[i].origin, NULL, HOST, v[i].https) != v[i].want)
+		if (origin_same(v[i].origin, NULL, HOST, v[i].https) != v[i].want)
 			fail_msg("Origin \"%s\" (https=%d): want %d", v[i].origin, v[i].https, v[i].want);
 }
 
@@ -90,7 +90,7 @@ test_referer(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof v / sizeof v[0]; i++)
-		if (auth_same_origin(NULL, v[i].referer, HOST, v[i].https) != v[i].want)
+		if (origin_same(NULL, v[i].referer, HOST, v[i].https) != v[i].want)
 			fail_msg("Referer \"%s\" (https=%d): want %d", v[i].referer, v[i].https,
 			    v[i].want);
 }
@@ -100,10 +100,10 @@ static void
 test_origin_wins(void **state)
 {
 	(void)state;
-	assert_int_equal(auth_same_origin("http://evil.example", "http://" HOST "/", HOST, 0), 0);
-	assert_int_equal(auth_same_origin("http://" HOST, "http://evil.example/", HOST, 0), 1);
-	assert_int_equal(auth_same_origin("", "http://evil.example/", HOST, 0), 0);
-	assert_int_equal(auth_same_origin("", "http://" HOST "/x", HOST, 0), 1);
+	assert_int_equal(origin_same("http://evil.example", "http://" HOST "/", HOST, 0), 0);
+	assert_int_equal(origin_same("http://" HOST, "http://evil.example/", HOST, 0), 1);
+	assert_int_equal(origin_same("", "http://evil.example/", HOST, 0), 0);
+	assert_int_equal(origin_same("", "http://" HOST "/x", HOST, 0), 1);
 }
 
 /* Without a Host to compare with, a request that names an origin is refused. */
@@ -111,8 +111,8 @@ static void
 test_no_host(void **state)
 {
 	(void)state;
-	assert_int_equal(auth_same_origin("http://" HOST, NULL, NULL, 0), 0);
-	assert_int_equal(auth_same_origin(NULL, "http://" HOST "/", NULL, 0), 0);
+	assert_int_equal(origin_same("http://" HOST, NULL, NULL, 0), 0);
+	assert_int_equal(origin_same(NULL, "http://" HOST "/", NULL, 0), 0);
 }
 
 /* The comparison follows the Host header, whatever port it names. */
@@ -120,10 +120,10 @@ static void
 test_other_host_header(void **state)
 {
 	(void)state;
-	assert_int_equal(auth_same_origin("http://shop.example", NULL, "shop.example", 0), 1);
-	assert_int_equal(auth_same_origin("http://shop.example:8080", NULL, "shop.example", 0), 0);
-	assert_int_equal(auth_same_origin("http://" HOST, NULL, "shop.example", 0), 0);
-	assert_int_equal(auth_same_origin(NULL, "http://shop.example/a", "shop.example", 0), 1);
+	assert_int_equal(origin_same("http://shop.example", NULL, "shop.example", 0), 1);
+	assert_int_equal(origin_same("http://shop.example:8080", NULL, "shop.example", 0), 0);
+	assert_int_equal(origin_same("http://" HOST, NULL, "shop.example", 0), 0);
+	assert_int_equal(origin_same(NULL, "http://shop.example/a", "shop.example", 0), 1);
 }
 
 int

@@ -1,0 +1,179 @@
+/*
+ * test_auth: the auth check (auth_require) and its answer (app_auth)
+ * against a real database: a valid session passes with its user, and each
+ * way of not being logged in is refused with its own reason, a logged-out
+ * session at once; a dead database is a failure (503), not a refusal.
+ */
+#include "tdb.h"
+
+static int64_t
+now_s(void)
+{
+	return clock_wall_us() / 1000000;
+}
+
+/* The cookie pair's value, for session_decode. */
+static const char *
+value_of(const char *pair)
+{
+	return strchr(pair, '=') + 1;
+}
+
+static void
+test_no_cookie(void **state)
+{
+	auth_user u;
+
+	(void)state;
+	assert_int_equal(auth_require(tdb_x.db, tdb_x.cfg, NULL, now_s(), &u), MB_DECLINED);
+	assert_string_equal(u.why, "log in first (no session cookie)");
+	assert_int_equal(auth_require(tdb_x.db, tdb_x.cfg, "other=1", now_s(), &u), MB_DECLINED);
+	assert_string_equal(u.why, "log in first (no session cookie)");
+}
+
+static void
+test_valid_session(void **state)
+{
+	const char *name = tdb_name("auth");
+	int64_t uid = tdb_user(name);
+	char cookie[SESSION_MAX_VALUE + 32], header[SESSION_MAX_VALUE + 64];
+	auth_user u;
+
+	(void)state;
+	tdb_session(uid, cookie, sizeof cookie);
+	snprintf(header, sizeof header, "a=1; %s; b=2", cookie);
+	assert_int_equal(auth_require(tdb_x.db, tdb_x.cfg, header, now_s(), &u), MB_OK);
+	assert_int_equal(u.id, uid);
+	assert_string_equal(u.name, name);
+	assert_int_equal(u.refresh, 0);
+}
+
+static void
+test_bad_and_expired(void **state)
+{
+	int64_t uid = tdb_user(tdb_name("auth"));
+	char cookie[SESSION_MAX_VALUE + 32], bad[2 * sizeof cookie + 4];
+	auth_user u;
+
+	(void)state;
+	tdb_session(uid, cookie, sizeof cookie);
+	snprintf(bad, sizeof bad, "%s", cookie);
+	bad[strlen(bad) - 2] ^= 1; /* a changed signature */
+	assert_int_equal(auth_require(tdb_x.db, tdb_x.cfg, bad, now_s(), &u), MB_DECLINED);
+	assert_string_equal(u.why, "session cookie is invalid; log in again");
+	snprintf(bad, sizeof bad, "%s; %s", cookie, cookie); /* sent twice */
+	assert_int_equal(auth_require(tdb_x.db, tdb_x.cfg, bad, now_s(), &u), MB_DECLINED);
+	assert_string_equal(u.why, "session cookie is invalid; log in again");
+	assert_int_equal(auth_require(tdb_x.db, tdb_x.cfg, cookie,
+	    now_s() + tdb_x.cfg->session_idle + 1, &u), MB_DECLINED);
+	assert_string_equal(u.why, "session expired; log in again");
+}
+
+static void
+test_logged_out_at_once(void **state)
+{
+	int64_t uid = tdb_user(tdb_name("auth"));
+	char cookie[SESSION_MAX_VALUE + 32];
+	auth_user u;
+
+	(void)state;
+	tdb_session(uid, cookie, sizeof cookie);
+	assert_int_equal(auth_require(tdb_x.db, tdb_x.cfg, cookie, now_s(), &u), MB_OK);
+	assert_int_equal(auth_logout(tdb_x.db, &u), MB_OK);
+	assert_int_equal(auth_require(tdb_x.db, tdb_x.cfg, cookie, now_s(), &u), MB_DECLINED);
+	assert_string_equal(u.why, "session was logged out; log in again");
+}
+
+/* A cookie we signed, naming a session row of another user, is refused. */
+static void
+test_other_users_session(void **state)
+{
+	int64_t uid = tdb_user(tdb_name("auth")), other = tdb_user(tdb_name("auth"));
+	char cookie[SESSION_MAX_VALUE + 32], forged[SESSION_MAX_VALUE + 32];
+	char value[SESSION_MAX_VALUE + 1];
+	session s;
+	auth_user u;
+
+	(void)state;
+	tdb_session(uid, cookie, sizeof cookie);
+	assert_int_equal(session_decode(value_of(cookie), now_s(), tdb_x.cfg->session_max, &s),
+	    MB_OK);
+	s.uid = other;
+	assert_true(session_encode(&s, value, sizeof value) > 0);
+	snprintf(forged, sizeof forged, "%s=%s", SESSION_COOKIE, value);
+	assert_int_equal(auth_require(tdb_x.db, tdb_x.cfg, forged, now_s(), &u), MB_DECLINED);
+	assert_string_equal(u.why, "session was logged out; log in again");
+}
+
+/* Past half the idle time the expiry moves on, and app_auth sends the cookie. */
+static void
+test_refresh_sets_cookie(void **state)
+{
+	int64_t uid = tdb_user(tdb_name("auth"));
+	int64_t later = now_s() + tdb_x.cfg->session_idle / 2 + 5;
+	char cookie[SESSION_MAX_VALUE + 32];
+	app_answer a;
+	auth_user u;
+
+	(void)state;
+	tdb_session(uid, cookie, sizeof cookie);
+	assert_int_equal(auth_require(tdb_x.db, tdb_x.cfg, cookie, later, &u), MB_OK);
+	assert_int_equal(u.refresh, 1);
+	assert_int_equal(u.s.exp, later + tdb_x.cfg->session_idle);
+
+	/* app_auth at the real time: fresh, so no cookie; then 401 without one */
+	memset(&tdb_r, 0, sizeof tdb_r);
+	tdb_r.cookie = cookie;
+	app_answer_init(&a, "unit-test");
+	assert_int_equal(app_auth(&tdb_x, &tdb_r, &a, &u), MB_OK);
+	assert_int_equal(a.status, 0);
+	assert_null(strstr(a.headers, "Set-Cookie"));
+	tdb_r.cookie = NULL;
+	assert_int_equal(app_auth(&tdb_x, &tdb_r, &a, &u), MB_DECLINED);
+	assert_int_equal(a.status, 401);
+	assert_int_equal(a.code, E_UNAUTHENTICATED);
+	app_answer_free(&a);
+}
+
+/* A database that does not answer is a failure (503), never "not logged in". */
+static void
+test_database_down(void **state)
+{
+	int64_t uid = tdb_user(tdb_name("auth"));
+	char cookie[SESSION_MAX_VALUE + 32];
+	cfg down = *tdb_x.cfg;
+	app_ctx x = tdb_x;
+	app_answer a;
+	auth_user u;
+
+	(void)state;
+	tdb_session(uid, cookie, sizeof cookie);
+	down.db_socket = "/nonexistent/microbook-unit.sock";
+	assert_non_null(x.db = db_new(&down, "unit"));
+	x.cfg = &down;
+	assert_int_equal(auth_require(x.db, x.cfg, cookie, now_s(), &u), MB_UNAVAIL);
+	memset(&tdb_r, 0, sizeof tdb_r);
+	tdb_r.cookie = cookie;
+	app_answer_init(&a, "unit-test");
+	assert_int_equal(app_auth(&x, &tdb_r, &a, &u), MB_UNAVAIL);
+	assert_int_equal(a.status, 503);
+	assert_int_equal(a.code, E_UNAVAILABLE);
+	app_answer_free(&a);
+	db_free(x.db);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_no_cookie),
+		cmocka_unit_test(test_valid_session),
+		cmocka_unit_test(test_bad_and_expired),
+		cmocka_unit_test(test_logged_out_at_once),
+		cmocka_unit_test(test_other_users_session),
+		cmocka_unit_test(test_refresh_sets_cookie),
+		cmocka_unit_test(test_database_down),
+	};
+
+	return cmocka_run_group_tests(tests, tdb_setup, tdb_teardown);
+}
