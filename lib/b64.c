@@ -5,6 +5,7 @@
  * character can never decode to the same bytes.
  */
 #include "b64.h"
+#include "mb.h"
 
 static const char b64_alpha[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -64,12 +65,12 @@ b64_decode(const char *in, size_t len, unsigned char *out, size_t cap)
 	int bits = 0;
 
 	if (rest == 1 || (len / 4) * 3 + (rest ? rest - 1 : 0) > cap)
-		return -1;
+		return MB_ERROR;
 	for (i = 0; i < len; i++) {
 		int v = b64_val((unsigned char)in[i]);
 
 		if (v < 0)
-			return -1;
+			return MB_ERROR;
 		acc = (acc << 6 | (unsigned)v) & 0xffffff;
 		bits += 6;
 		if (bits >= 8) {
@@ -78,6 +79,6 @@ b64_decode(const char *in, size_t len, unsigned char *out, size_t cap)
 		}
 	}
 	if (bits > 0 && (acc & ((1u << bits) - 1)) != 0)
-		return -1;
+		return MB_ERROR;
 	return (long)o;
 }

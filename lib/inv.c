@@ -114,12 +114,12 @@ inv_req_decode(const char *buf, size_t len, inv_req *q, char *detail, size_t cap
 {
 	json_error_t jerr;
 	json_t *o, *id, *ref, *m;
-	int rc = -1, i;
+	int rc = MB_DECLINED, i;
 
 	memset(q, 0, sizeof *q);
 	if ((o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
 		snprintf(detail, cap, "malformed JSON: %.80s", jerr.text);
-		return -1;
+		return MB_DECLINED;
 	}
 	id = json_object_get(o, "id");
 	ref = json_object_get(o, "ref");
@@ -168,7 +168,7 @@ inv_req_decode(const char *buf, size_t len, inv_req *q, char *detail, size_t cap
 	case INV_PING:
 		break;
 	}
-	rc = 0;
+	rc = MB_OK;
 out:
 	json_decref(o);
 	return rc;

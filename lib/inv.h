@@ -47,7 +47,7 @@ const char *inv_method_name(inv_method m);
 void        inv_new_id(char id[INV_ID_LEN + 1]);
 /* Encodes a request; returns a malloc'd string or NULL. */
 char       *inv_req_encode(const inv_req *q);
-/* Decodes and validates a request; on error returns -1 with `detail` set. */
+/* Decodes and validates a request: MB_OK, or MB_DECLINED with `detail` set. */
 int         inv_req_decode(const char *buf, size_t len, inv_req *q, char *detail, size_t cap);
 /* A book as API.md and List/Get show it: {"bookId", "title", "unitPrice", "stock"}. */
 json_t     *inv_book_json(int64_t id, const char *title, int64_t price, int64_t stock);

@@ -28,9 +28,8 @@
  * A count or a length is returned as a count (>= 0) or one of the negative
  * codes above.
  *
- * Not converted yet, and documented where they are: inv_req_decode (0 or
- * -1; the inventory protocol is being extended elsewhere), b64_decode (a
- * length or -1) and inv_call (a reply, or NULL and an mb_err).
+ * One shape of its own: inv_call returns the daemon's reply, or NULL with
+ * the mb_err to answer (the caller needs the API code, not a return code).
  * The answer helpers of app.h return an HTTP status, not one of these.
  */
 #ifndef MB_MB_H

@@ -62,7 +62,7 @@ inventory_worker(void *arg)
 			continue;
 		}
 		t0 = clock_mono_us();
-		if (inv_req_decode(body, (size_t)n, &q, detail, sizeof detail) != 0) {
+		if (inv_req_decode(body, (size_t)n, &q, detail, sizeof detail) != MB_OK) {
 			log_msg("warn", NULL, "bad request: %s", detail);
 			reply = inv_reply_err(E_INVALID_ARGUMENT, detail);
 		} else {

@@ -51,7 +51,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc;
 
 	detail[0] = '\0';
-	if (inv_req_decode((const char *)data, size, &q, detail, sizeof detail) != 0) {
+	if (inv_req_decode((const char *)data, size, &q, detail, sizeof detail) != MB_OK) {
 		char *reply = inv_reply_err(E_INVALID_ARGUMENT, detail);
 		json_t *o;
 
@@ -70,9 +70,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enc = inv_req_encode(&q);
 	FUZZ_CHECK(enc != NULL);
 	rc = inv_req_decode(enc, strlen(enc), &back, detail, sizeof detail);
-	if (rc != 0)
+	if (rc != MB_OK)
 		FUZZ_NOTE("own encoding refused (%s): %s", detail, enc);
-	FUZZ_CHECK(rc == 0);
+	FUZZ_CHECK(rc == MB_OK);
 	fuzz_check_same(&q, &back);
 	enc2 = inv_req_encode(&back);
 	FUZZ_CHECK(enc2 != NULL && strcmp(enc, enc2) == 0);

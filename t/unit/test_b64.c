@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "b64.h"
+#include "mb.h"
 
 static const char alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -73,7 +74,7 @@ test_round_trip_exact_cap(void **state)
 		/* Decoding into exactly len bytes works, into one less does not. */
 		assert_int_equal(b64_decode(enc, n, back, len), (long)len);
 		assert_memory_equal(back, in, len);
-		assert_int_equal(b64_decode(enc, n, back, len - 1), -1);
+		assert_int_equal(b64_decode(enc, n, back, len - 1), MB_ERROR);
 	}
 }
 
@@ -115,7 +116,7 @@ test_url_alphabet(void **state)
 	assert_int_equal(b64_decode("-_-_", 4, dec, sizeof dec), 3);
 	assert_memory_equal(dec, in, sizeof in);
 	/* The standard alphabet's '+' and '/' are not ours. */
-	assert_int_equal(b64_decode("+/+/", 4, dec, sizeof dec), -1);
+	assert_int_equal(b64_decode("+/+/", 4, dec, sizeof dec), MB_ERROR);
 }
 
 static void
@@ -165,13 +166,13 @@ test_decode_rejects_bad_characters(void **state)
 
 			memcpy(s, good, sizeof s);
 			s[pos] = bad[i];
-			if (b64_decode(s, 8, dec, sizeof dec) != -1)
+			if (b64_decode(s, 8, dec, sizeof dec) != MB_ERROR)
 				fail_msg("byte 0x%02x at %zu was accepted", (unsigned char)bad[i], pos);
 		}
 	}
 	/* Padding is not part of this encoding. */
-	assert_int_equal(b64_decode("Zg==", 4, dec, sizeof dec), -1);
-	assert_int_equal(b64_decode("Zm8=", 4, dec, sizeof dec), -1);
+	assert_int_equal(b64_decode("Zg==", 4, dec, sizeof dec), MB_ERROR);
+	assert_int_equal(b64_decode("Zm8=", 4, dec, sizeof dec), MB_ERROR);
 }
 
 static void
@@ -184,7 +185,7 @@ test_decode_rejects_length_1_mod_4(void **state)
 	(void)state;
 	memset(s, 'A', sizeof s);
 	for (len = 0; len < sizeof s; len++) {
-		long want = len % 4 == 1 ? -1 : (long)(len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0));
+		long want = len % 4 == 1 ? MB_ERROR : (long)(len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0));
 
 		assert_int_equal(b64_decode(s, len, dec, sizeof dec), want);
 	}
@@ -206,17 +207,17 @@ test_decode_rejects_trailing_bits(void **state)
 		long r2 = b64_decode(two, 2, dec, sizeof dec);
 		long r3 = b64_decode(three, 3, dec, sizeof dec);
 
-		assert_int_equal(r2, (v & 15) == 0 ? 1 : -1);
-		assert_int_equal(r3, (v & 3) == 0 ? 2 : -1);
+		assert_int_equal(r2, (v & 15) == 0 ? 1 : MB_ERROR);
+		assert_int_equal(r3, (v & 3) == 0 ? 2 : MB_ERROR);
 		ok2 += r2 == 1;
 		ok3 += r3 == 2;
 	}
 	assert_int_equal(ok2, 4);
 	assert_int_equal(ok3, 16);
-	assert_int_equal(b64_decode("Zh", 2, dec, sizeof dec), -1);
+	assert_int_equal(b64_decode("Zh", 2, dec, sizeof dec), MB_ERROR);
 	assert_int_equal(b64_decode("Zm8", 3, dec, sizeof dec), 2);
-	assert_int_equal(b64_decode("Zm9", 3, dec, sizeof dec), -1);
-	assert_int_equal(b64_decode("Zm-", 3, dec, sizeof dec), -1);
+	assert_int_equal(b64_decode("Zm9", 3, dec, sizeof dec), MB_ERROR);
+	assert_int_equal(b64_decode("Zm-", 3, dec, sizeof dec), MB_ERROR);
 }
 
 int

@@ -59,7 +59,7 @@ refused(const char *s, const char *word)
 	char detail[256];
 	inv_req q;
 
-	if (decode(s, &q, detail, sizeof detail) != -1)
+	if (decode(s, &q, detail, sizeof detail) != MB_DECLINED)
 		fail_msg("accepted: %s", s);
 	if (detail[0] == '\0')
 		fail_msg("no detail for: %s", s);
@@ -114,7 +114,7 @@ test_round_trip_every_method(void **state)
 
 		s = inv_req_encode(&q);
 		assert_non_null(s);
-		if (inv_req_decode(s, strlen(s), &back, detail, sizeof detail) != 0)
+		if (inv_req_decode(s, strlen(s), &back, detail, sizeof detail) != MB_OK)
 			fail_msg("%s: own encoding refused (%s): %s", inv_method_name(q.method), detail, s);
 		assert_req_equal(&back, &q);
 
@@ -149,18 +149,18 @@ test_decode_ignores_foreign_members(void **state)
 
 	(void)state;
 	assert_int_equal(decode("{\"id\":\"" UUID_A "\",\"method\":\"List\",\"bookId\":3,"
-	    "\"historyId\":4,\"extra\":[1]}", &q, detail, sizeof detail), 0);
+	    "\"historyId\":4,\"extra\":[1]}", &q, detail, sizeof detail), MB_OK);
 	assert_int_equal(q.method, INV_LIST);
 	assert_int_equal(q.book_id, 0);
 	assert_int_equal(q.history_id, 0);
 	assert_int_equal(decode("{\"id\":\"" UUID_A "\",\"method\":\"Confirm\",\"historyId\":9,"
-	    "\"bookId\":3,\"userId\":5}", &q, detail, sizeof detail), 0);
+	    "\"bookId\":3,\"userId\":5}", &q, detail, sizeof detail), MB_OK);
 	assert_int_equal(q.history_id, 9);
 	assert_int_equal(q.book_id, 0);
 	assert_int_equal(q.user_id, 0);
 	/* Ping carries nothing but id, ref and method */
 	assert_int_equal(decode("{\"id\":\"" UUID_A "\",\"ref\":\"h-1\",\"method\":\"Ping\","
-	    "\"bookId\":3,\"historyIds\":[1,2]}", &q, detail, sizeof detail), 0);
+	    "\"bookId\":3,\"historyIds\":[1,2]}", &q, detail, sizeof detail), MB_OK);
 	assert_int_equal(q.method, INV_PING);
 	assert_string_equal(q.ref, "h-1");
 	assert_int_equal(q.book_id, 0);
@@ -176,7 +176,7 @@ test_decode_ref(void **state)
 	(void)state;
 	/* Absent ref is an empty one. */
 	assert_int_equal(decode("{\"id\":\"" UUID_A "\",\"method\":\"List\"}", &q, detail,
-	    sizeof detail), 0);
+	    sizeof detail), MB_OK);
 	assert_string_equal(q.ref, "");
 	assert_string_equal(q.id, UUID_A);
 
@@ -184,7 +184,7 @@ test_decode_ref(void **state)
 	memset(ref, 'r', INV_REF_MAX);
 	ref[INV_REF_MAX] = '\0';
 	snprintf(buf, sizeof buf, "{\"id\":\"%s\",\"ref\":\"%s\",\"method\":\"List\"}", UUID_A, ref);
-	assert_int_equal(decode(buf, &q, detail, sizeof detail), 0);
+	assert_int_equal(decode(buf, &q, detail, sizeof detail), MB_OK);
 	assert_string_equal(q.ref, ref);
 	ref[INV_REF_MAX] = 'r';
 	ref[INV_REF_MAX + 1] = '\0';
@@ -212,11 +212,11 @@ test_decode_only_len_bytes(void **state)
 
 	(void)state;
 	assert_int_equal(inv_req_decode(s, strlen(s) - strlen("garbage"), &q, detail,
-	    sizeof detail), 0);
+	    sizeof detail), MB_OK);
 	assert_int_equal(q.book_id, 12);
-	assert_int_equal(inv_req_decode(s, strlen(s), &q, detail, sizeof detail), -1);
+	assert_int_equal(inv_req_decode(s, strlen(s), &q, detail, sizeof detail), MB_DECLINED);
 	assert_int_equal(inv_req_decode(s, strlen(s) - strlen("garbage") - 1, &q, detail,
-	    sizeof detail), -1);
+	    sizeof detail), MB_DECLINED);
 }
 
 /* ---- refusals ---- */
@@ -340,7 +340,7 @@ test_decode_bad_numbers(void **state)
 			char detail[256];
 			inv_req q;
 
-			if (decode(buf, &q, detail, sizeof detail) != 0)
+			if (decode(buf, &q, detail, sizeof detail) != MB_OK)
 				fail_msg("refused (%s): %s", detail, buf);
 		}
 	}
@@ -453,7 +453,7 @@ test_reply_err_carries_decode_detail(void **state)
 		inv_req q;
 		json_t *o;
 
-		assert_int_equal(decode(bad[i], &q, detail, sizeof detail), -1);
+		assert_int_equal(decode(bad[i], &q, detail, sizeof detail), MB_DECLINED);
 		o = parse(inv_reply_err(E_INVALID_ARGUMENT, detail));
 		assert_string_equal(json_string_value(json_object_get(o, "detail")), detail);
 		json_decref(o);
@@ -474,7 +474,7 @@ test_reply_err_detail_not_utf8(void **state)
 	json_t *o;
 
 	(void)state;
-	assert_int_equal(decode(bad, &q, detail, sizeof detail), -1);
+	assert_int_equal(decode(bad, &q, detail, sizeof detail), MB_DECLINED);
 	o = parse(inv_reply_err(E_INVALID_ARGUMENT, detail));
 	assert_string_equal(json_string_value(json_object_get(o, "code")), "INVALID_ARGUMENT");
 	assert_non_null(strchr(json_string_value(json_object_get(o, "detail")), '?'));
@@ -501,7 +501,7 @@ test_confirm_batch(void **state)
 	s = inv_req_encode(&q);
 	assert_non_null(s);
 	assert_non_null(strstr(s, "\"historyIds\":[7,9223372036854775807,1]"));
-	assert_int_equal(decode(s, &back, detail, sizeof detail), 0);
+	assert_int_equal(decode(s, &back, detail, sizeof detail), MB_OK);
 	free(s);
 	assert_int_equal(back.nhistory, 3);
 	for (i = 0; i < 3; i++)
@@ -580,7 +580,7 @@ test_new_id_decodes(void **state)
 	(void)state;
 	inv_new_id(id);
 	snprintf(buf, sizeof buf, "{\"id\":\"%s\",\"method\":\"List\"}", id);
-	assert_int_equal(decode(buf, &q, detail, sizeof detail), 0);
+	assert_int_equal(decode(buf, &q, detail, sizeof detail), MB_OK);
 	assert_string_equal(q.id, id);
 }
 
@@ -620,7 +620,7 @@ ping_serve_one(void *arg)
 
 	if (n < 0)
 		return NULL;
-	if (inv_req_decode(buf, (size_t)n, &q, detail, sizeof detail) == 0 && q.method == INV_PING) {
+	if (inv_req_decode(buf, (size_t)n, &q, detail, sizeof detail) == MB_OK && q.method == INV_PING) {
 		p->got_ping = 1;
 		snprintf(p->ref, sizeof p->ref, "%s", q.ref);
 	}
