@@ -10,7 +10,7 @@ pkgs=(gcc make pkg-config curl openssl libfcgi-dev spawn-fcgi multiwatch nginx
       libmariadb-dev mariadb-server mariadb-client libjansson-dev libssl-dev uuid-dev
       libnanomsg-dev)
 if [ "${1:-}" = check ]; then
-	pkgs+=(libcmocka-dev jq wrk clang libclang-rt-14-dev chromium nodejs npm)
+	pkgs+=(libcmocka-dev jq wrk clang libclang-rt-14-dev chromium nodejs npm socat)
 fi
 
 missing=()
