@@ -60,16 +60,21 @@ for f in microbook.conf session.key db.pass db-migrate.pass migrate.cnf; do
 done
 check "the state folder is not listable by others ($(mode "$VAR_DIR/"))" [ "$(mode "$VAR_DIR/" | cut -c3)" -le 1 ]
 if [ "$AS_ROOT" = 1 ]; then
-	sock=$RUN/fcgi/user.sock
+	# the real path: VAR_DIR may be a link from a folder only root can enter
+	PHYS=$(cd "$VAR_DIR" && pwd -P)
+	sock=$PHYS/run/fcgi/user.sock
 	check "FastCGI sockets belong to $MB_USER with nginx's group" [ "$(stat -c %U:%G "$sock")" = "$MB_USER:www-data" ]
 	check "nginx's user can connect to the user socket (the check below can fail)" \
 		runuser -u www-data -- socat -u /dev/null "UNIX-CONNECT:$sock"
 	check "a local user (nobody) cannot connect to the user socket" \
 		sh -c "! runuser -u nobody -- socat -u /dev/null UNIX-CONNECT:$sock 2>/dev/null"
 	check "a local user (nobody) cannot enter the ipc folder" \
-		sh -c "! runuser -u nobody -- socat -u /dev/null UNIX-CONNECT:$RUN/ipc/inventory.ipc 2>/dev/null"
+		sh -c "! runuser -u nobody -- socat -u /dev/null UNIX-CONNECT:$PHYS/run/ipc/inventory.ipc 2>/dev/null"
+	check "$MB_USER can enter it (the check above can fail)" runuser -u "$MB_USER" -- test -x "$PHYS/run/ipc"
 	check "a local user (nobody) cannot read the config (database password, session keys)" \
-		sh -c "! runuser -u nobody -- cat $VAR_DIR/microbook.conf >/dev/null 2>&1"
+		sh -c "! runuser -u nobody -- cat $PHYS/microbook.conf >/dev/null 2>&1"
+	check "$MB_USER can read the config (the check above can fail)" \
+		runuser -u "$MB_USER" -- test -r "$PHYS/microbook.conf"
 	check "the config belongs to $MB_USER" [ "$(stat -c %U "$VAR_DIR/microbook.conf")" = "$MB_USER" ]
 else
 	skip "a local user cannot reach the sockets" "not root: cannot act as another user"
