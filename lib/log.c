@@ -1,7 +1,10 @@
 /*
  * log: lines are formatted into a stack buffer and written with one
  * write(2) on an O_APPEND descriptor, so lines from several workers sharing
- * a file never interleave.
+ * a file never interleave. Every byte below 0x20, DEL and the backslash are
+ * written as \xNN (\\ for the backslash) whatever field they came in (a
+ * path, a user name, a request id), so one event is always one line: a
+ * "%0A" that nginx decoded into a path cannot start a forged line.
  */
 #include "log.h"
 #include "cfg.h"
@@ -49,13 +52,53 @@ log_prefix(char *buf, size_t cap, const char *level, const char *ref)
 	return (n < 0 || (size_t)n >= cap) ? cap - 1 : (size_t)n;
 }
 
-static void
-log_write(char *buf, size_t len, size_t cap)
+/*
+ * log_escape: copies src[0..len) into dst (cap bytes), control bytes and
+ * the backslash escaped; never splits an escape, and stops when full.
+ * Returns the bytes written (no terminating NUL).
+ */
+size_t
+log_escape(char *dst, size_t cap, const char *src, size_t len)
 {
-	if (len >= cap - 1)
-		len = cap - 2;
-	buf[len++] = '\n';
-	if (write(log_fd, buf, len) < 0)
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)src[i];
+
+		if (ch == '\\') {
+			if (o + 2 > cap)
+				break;
+			dst[o++] = '\\';
+			dst[o++] = '\\';
+		} else if (ch < 0x20 || ch == 0x7f) {
+			if (o + 4 > cap)
+				break;
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[ch >> 4];
+			dst[o++] = hex[ch & 0xf];
+		} else {
+			if (o + 1 > cap)
+				break;
+			dst[o++] = (char)ch;
+		}
+	}
+	return o;
+}
+
+/* Writes buf[0..len) as one escaped line. */
+static void
+log_write(const char *buf, size_t len, size_t cap)
+{
+	char line[4096];
+	size_t n;
+
+	if (len >= cap)
+		len = cap - 1;
+	n = log_escape(line, sizeof line - 1, buf, len);
+	line[n++] = '\n';
+	if (write(log_fd, line, n) < 0)
 		return;
 }
 

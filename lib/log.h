@@ -6,6 +6,7 @@
 #ifndef MB_LOG_H
 #define MB_LOG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Opens LOG_DIR/<prog>.log for appending (stderr when LOG_DIR is unset). */
@@ -15,5 +16,12 @@ void log_msg(const char *level, const char *ref, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The access line: one per request, written when the answer is sent. */
 void log_req(const char *ref, const char *method, const char *path, int status, int64_t micros);
+/*
+ * Copies len bytes of src into dst (at most cap bytes, no NUL added) with
+ * every byte below 0x20 and DEL as \xNN and the backslash as \\; never
+ * splits an escape. Returns the bytes written. Every line is passed
+ * through it, so one event is one line whatever its fields hold.
+ */
+size_t log_escape(char *dst, size_t cap, const char *src, size_t len);
 
 #endif

@@ -17,6 +17,10 @@ export BUILD
 export PBKDF2_ITER=${PBKDF2_ITER:-1000}
 export SWEEP_GRACE=${SWEEP_GRACE:-5}
 export LOGIN_RATE=${LOGIN_RATE:-50r/s} LOGIN_BURST=${LOGIN_BURST:-100}
+# The suites register hundreds of users from one address: registration
+# limits far above the defaults (70_abuse restarts nginx with low ones).
+export REGISTER_RATE=${REGISTER_RATE:-1000r/s} REGISTER_BURST=${REGISTER_BURST:-1000}
+export REGISTER_GLOBAL_RATE=${REGISTER_GLOBAL_RATE:-1000r/s} REGISTER_GLOBAL_BURST=${REGISTER_GLOBAL_BURST:-1000}
 export BASE=http://127.0.0.1:$PORT
 
 passed=0
@@ -107,7 +111,14 @@ e2e_tests() {
 	echo "== end-to-end tests ($1) on port $PORT, state in $VAR_DIR"
 	scripts/stack.sh stop >/dev/null 2>&1
 	rm -rf "$VAR_DIR"
-	mkdir -p "$VAR_DIR/log"
+	# log/sanitizer: the reports of the services (which, started as root, run
+	# as another user and may write only there); the suppressions beside it,
+	# where that user can read them whatever folder holds the checkout
+	mkdir -p "$VAR_DIR/log/sanitizer"
+	if [ -n "${LSAN_OPTIONS:-}" ]; then
+		install -m 0644 "$ROOT/t/lsan.supp" "$VAR_DIR/lsan.supp"
+		export LSAN_OPTIONS=${LSAN_OPTIONS//$ROOT\/t\/lsan.supp/$VAR_DIR/lsan.supp}
+	fi
 	trap 'scripts/stack.sh stop >/dev/null 2>&1' EXIT
 	if scripts/stack.sh start >"$OUT/$tag-stack-start.log" 2>&1; then
 		db_unit_tests "$1"
@@ -133,9 +144,9 @@ e2e_tests() {
 	scripts/stack.sh stop >/dev/null 2>&1
 	trap - EXIT
 	# a sanitizer report anywhere (services, daemons) fails the run
-	if grep -lqE 'ERROR: |runtime error' "$VAR_DIR"/log/sanitizer.* 2>/dev/null; then
-		echo "not ok - sanitizer reports in $VAR_DIR/log:"; failed=$((failed + 1))
-		head -40 "$VAR_DIR"/log/sanitizer.* | sed 's/^/    /'
+	if grep -lqE 'ERROR: |runtime error' "$VAR_DIR"/log/sanitizer/* 2>/dev/null; then
+		echo "not ok - sanitizer reports in $VAR_DIR/log/sanitizer:"; failed=$((failed + 1))
+		head -40 "$VAR_DIR"/log/sanitizer/* | sed 's/^/    /'
 	fi
 }
 
@@ -165,8 +176,9 @@ if [ "${CHECK_SANITIZERS:-1}" = 1 ]; then
 	# The same tests on an AddressSanitizer + UndefinedBehaviorSanitizer build.
 	echo "== building with -fsanitize=address,undefined into build-asan"
 	if make --no-print-directory all SAN=1 BUILD=build-asan >"$OUT/build-asan.log" 2>&1; then
-		export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:log_path=$VAR_DIR/log/sanitizer"
-		export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$VAR_DIR/log/sanitizer"
+		mkdir -p "$VAR_DIR/log/sanitizer"
+		export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:log_path=$VAR_DIR/log/sanitizer/report"
+		export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$VAR_DIR/log/sanitizer/report"
 		export LSAN_OPTIONS="suppressions=$ROOT/t/lsan.supp:print_suppressions=0"
 		unit_tests build-asan
 		e2e_tests build-asan

@@ -26,7 +26,7 @@ fuzzer=(clang libclang-rt-14-dev)
 pkgs_for() {
 	case "$1" in
 	run)   echo "${build[*]} ${runtime[*]}" ;;
-	check) echo "${build[*]} ${runtime[*]} libcmocka-dev jq ${fuzzer[*]} chromium nodejs npm wrk" ;;
+	check) echo "${build[*]} ${runtime[*]} libcmocka-dev jq ${fuzzer[*]} chromium nodejs npm wrk socat" ;;
 	bench) echo "${build[*]} ${runtime[*]} wrk" ;;
 	fuzz)  echo "${build[*]} ${fuzzer[*]}" ;;
 	*) echo "deps.sh: unknown target '$1' (run, check, bench, fuzz)" >&2; return 1 ;;

@@ -3,23 +3,51 @@
 # FastCGI services and nginx, all under $VAR_DIR with pid files there, so
 # two stacks (PORT, VAR_DIR) can run side by side and `stop` touches only
 # what `start` started.
-#   scripts/stack.sh start|stop|status|render-nginx
+#   scripts/stack.sh start|stop|status
+#   scripts/stack.sh render-nginx   nginx/nginx.conf.in with this stack's values, on
+#                                  stdout (make bench renders its floor nginx so)
+#   scripts/stack.sh daemon NAME   (re)starts one daemon if it is not running
+#                                  (the e2e suites restart daemons with it)
+#
+# Started by an ordinary user, everything runs as that user. Started as root
+# (see README "Security"), only nginx's master keeps root (to bind): MariaDB
+# runs as mysql, the services and daemons as MB_USER (microbook, created if
+# missing), nginx's workers as www-data, and the state is laid out so each
+# reaches only what it needs:
+#   VAR_DIR            root 0711   db.pass, migrate.cnf, session.key (root 0600),
+#                                  microbook.conf (MB_USER 0600)
+#   VAR_DIR/bin, web   root 0755   copies of the programs and the page
+#   VAR_DIR/mysql      mysql 0700  the datadir
+#   VAR_DIR/db         mysql:MB_USER 0750  mysql.sock
+#   VAR_DIR/run        root 0711   pid files; mysql.sock -> ../db/mysql.sock
+#   VAR_DIR/run/fcgi   MB_USER:www-data 0750  the FastCGI sockets (0660)
+#   VAR_DIR/run/ipc    MB_USER 0700  ipc:// sockets and the epochs file
+#   VAR_DIR/log        root 0711   <program>.log (MB_USER), mysqld.log (mysql)
+# If VAR_DIR lies under a folder those accounts cannot enter (/root is 0700),
+# the state moves to /var/lib/microbook/<hash of VAR_DIR> and VAR_DIR
+# becomes a symlink to it.
 set -euo pipefail
+umask 077
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PORT=${PORT:-8080}
 VAR_DIR=${VAR_DIR:-$ROOT/var}
 mkdir -p "$VAR_DIR"
 VAR_DIR=$(cd "$VAR_DIR" && pwd)
+SHOWN_VAR_DIR=$VAR_DIR # as given, for messages
 BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-RUN=$VAR_DIR/run
-LOG=$VAR_DIR/log
 FCGI_WORKERS=${FCGI_WORKERS:-4}
 LOGIN_RATE=${LOGIN_RATE:-5r/s}
 LOGIN_BURST=${LOGIN_BURST:-10}
-DB_SOCK=$RUN/mysql.sock
-ADMIN=(mariadb --no-defaults --socket="$DB_SOCK" -u "$(id -un)")
+REGISTER_RATE=${REGISTER_RATE:-10r/m}
+REGISTER_BURST=${REGISTER_BURST:-5}
+REGISTER_GLOBAL_RATE=${REGISTER_GLOBAL_RATE:-2r/s}
+REGISTER_GLOBAL_BURST=${REGISTER_GLOBAL_BURST:-20}
+MB_USER=${MB_USER:-microbook}
+NGINX_USER=www-data
+AS_ROOT=0
+[ "$(id -u)" -eq 0 ] && AS_ROOT=1
 
 # every knob of lib/cfg.c that may be passed through from the environment
 CFG_KEYS=(SESSION_IDLE SESSION_MAX COOKIE_SECURE PBKDF2_ITER DB_TIMEOUT INVENTORY_TIMEOUT_MS
@@ -33,112 +61,257 @@ alive() { pid_of "$1" "$2" >/dev/null; }
 # stop NAME-of-pidfile PROCESS [SIGNAL]: stops it and says so
 stop_one() { if stop_pid "$@"; then say "stopped $2"; fi; }
 
+# drop: the command that runs what follows as MB_USER (exec, no fork, so
+# the pid recorded is the program's); empty when not root
+DROP=()
+
+ensure_user() {
+	[ "$AS_ROOT" = 1 ] || return 0
+	if ! id -u "$MB_USER" >/dev/null 2>&1; then
+		useradd --system --user-group --no-create-home --home-dir /nonexistent \
+			--shell /usr/sbin/nologin "$MB_USER" || die "could not create the user $MB_USER"
+		say "created the system user $MB_USER"
+	fi
+	id -u mysql >/dev/null 2>&1 || die "no mysql user (is mariadb-server installed?)"
+	DROP=(setpriv --reuid="$MB_USER" --regid="$MB_USER" --init-groups --no-new-privs --)
+}
+
+# reachable DIR: mysql, MB_USER and nginx's workers can all enter DIR
+reachable() {
+	local u
+	for u in mysql "$MB_USER" "$NGINX_USER"; do
+		setpriv --reuid="$u" --regid="$u" --init-groups test -x "$1" || return 1
+	done
+}
+
+# place_state: as root, makes sure the state sits where its users can reach
+# it (see the top); then VAR_DIR is the physical path
+place_state() {
+	[ "$AS_ROOT" = 1 ] && [ ! -L "$VAR_DIR" ] && chmod 0711 "$VAR_DIR"
+	if [ "$AS_ROOT" = 1 ] && ! reachable "$(cd "$VAR_DIR" && pwd -P)"; then
+		[ -L "$VAR_DIR" ] && die "VAR_DIR=$VAR_DIR links to a folder that mysql, $MB_USER or $NGINX_USER cannot enter"
+		local shadow
+		shadow=/var/lib/microbook/$(printf '%s' "$VAR_DIR" | sha256sum | cut -c1-16)
+		mkdir -p /var/lib/microbook
+		chmod 0755 /var/lib/microbook
+		# a shadow whose link was removed: whatever ran from it goes first
+		if [ -d "$shadow" ]; then VAR_DIR=$shadow "$0" stop >/dev/null 2>&1 || true; fi
+		rm -rf "$shadow"
+		mkdir "$shadow"
+		find "$VAR_DIR" -mindepth 1 -maxdepth 1 -exec mv -t "$shadow" {} +
+		rmdir "$VAR_DIR"
+		ln -s "$shadow" "$VAR_DIR"
+		say "$VAR_DIR is not reachable by mysql/$MB_USER/$NGINX_USER: the state is in $shadow"
+	fi
+	VAR_DIR=$(cd "$VAR_DIR" && pwd -P)
+	# sanitizer reports and suppressions named through the link: the real path
+	if [ "$VAR_DIR" != "$SHOWN_VAR_DIR" ]; then
+		local v
+		for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+			[ -n "${!v:-}" ] && export "$v=${!v//$SHOWN_VAR_DIR\//$VAR_DIR/}"
+		done
+	fi
+	true
+}
+
+# own USER[:GROUP] MODE PATH...: as root sets owner and mode (never through
+# a symlink); otherwise the mode only
+own() {
+	local who=$1 mode=$2
+	shift 2
+	[ "$AS_ROOT" = 1 ] && chown -h "$who" "$@"
+	chmod "$mode" "$@"
+}
+
+# layout: the folders of the top of this file, with their owners and modes
+layout() {
+	mkdir -p "$VAR_DIR/mysql" "$VAR_DIR/db" "$RUN/fcgi" "$RUN/ipc" "$LOG" "$VAR_DIR/nginx/tmp"
+	if [ "$AS_ROOT" = 1 ]; then
+		own root:root 0711 "$VAR_DIR" "$RUN" "$LOG" "$VAR_DIR/nginx" "$VAR_DIR/nginx/tmp"
+		own mysql:"$MB_USER" 0750 "$VAR_DIR/db"
+		own "$MB_USER:$NGINX_USER" 0750 "$RUN/fcgi"
+		own "$MB_USER:$MB_USER" 0700 "$RUN/ipc"
+		[ -d "$LOG/sanitizer" ] && own "$MB_USER:$MB_USER" 0700 "$LOG/sanitizer"
+		# the services cannot create files in log/: their logs are made for them
+		local b f
+		for b in "$BIN"/mb-*; do
+			[ -x "$b" ] || continue
+			f=$LOG/${b##*/mb-}.log
+			[ -f "$f" ] || : >"$f"
+			own "$MB_USER:$MB_USER" 0640 "$f"
+		done
+	else
+		chmod 0700 "$VAR_DIR" "$RUN/fcgi" "$RUN/ipc"
+	fi
+	# the admin, the tests and bench.sh find the socket here
+	[ -L "$DB_SOCK" ] || rm -f "$DB_SOCK"
+	ln -sfn "$VAR_DIR/db/mysql.sock" "$DB_SOCK"
+}
+
+# install_programs: as root, the programs and the page are copied into
+# root-owned folders that MB_USER and nginx's workers can read wherever the
+# checkout is (replaced by rename, so running programs keep theirs)
+install_programs() {
+	[ "$AS_ROOT" = 1 ] || return 0
+	local d
+	for d in bin web; do rm -rf "$VAR_DIR/$d.new"; done
+	mkdir "$VAR_DIR/bin.new"
+	cp "$BUILD"/mb-* "$VAR_DIR/bin.new/"
+	cp -r "$ROOT/web" "$VAR_DIR/web.new"
+	chmod -R u=rwX,go=rX "$VAR_DIR/bin.new" "$VAR_DIR/web.new"
+	chmod 0755 "$VAR_DIR"/bin.new/mb-*
+	for d in bin web; do
+		rm -rf "$VAR_DIR/$d"
+		mv "$VAR_DIR/$d.new" "$VAR_DIR/$d"
+	done
+}
+
 start_db() {
-	mkdir -p "$VAR_DIR/mysql" "$RUN" "$LOG"
 	if alive "$RUN/mysqld.pid" mariadbd; then
 		return 0
 	fi
-	local as_root=()
-	[ "$(id -u)" -eq 0 ] && as_root=(--user=root)
+	local as=()
+	if [ "$AS_ROOT" = 1 ]; then
+		as=(--user=mysql)
+		chown -R mysql:mysql "$VAR_DIR/mysql"
+		[ -f "$LOG/mysqld.log" ] || : >"$LOG/mysqld.log"
+		own mysql:mysql 0640 "$LOG/mysqld.log"
+	fi
 	if [ ! -d "$VAR_DIR/mysql/mysql" ]; then
-		mariadb-install-db --no-defaults --datadir="$VAR_DIR/mysql" "${as_root[@]}" \
+		mariadb-install-db --no-defaults --datadir="$VAR_DIR/mysql" "${as[@]}" \
 			--auth-root-authentication-method=socket --skip-test-db >"$LOG/mysql-install.log" 2>&1 \
 			|| die "mariadb-install-db failed; see $LOG/mysql-install.log"
 	fi
-	setsid mariadbd --no-defaults --datadir="$VAR_DIR/mysql" --socket="$DB_SOCK" \
-		--skip-networking --pid-file="$RUN/mysqld.pid" --log-error="$LOG/mysqld.log" \
-		--innodb-buffer-pool-size=256M --max-connections=500 "${as_root[@]}" \
+	setsid mariadbd --no-defaults --datadir="$VAR_DIR/mysql" --socket="$VAR_DIR/db/mysql.sock" \
+		--skip-networking --pid-file="$VAR_DIR/db/mysqld.pid" --log-error="$LOG/mysqld.log" \
+		--innodb-buffer-pool-size=256M --max-connections=500 "${as[@]}" \
 		</dev/null >/dev/null 2>&1 &
+	echo $! >"$RUN/mysqld.pid"
 	local i
 	for i in $(seq 300); do
-		mariadb-admin --no-defaults --socket="$DB_SOCK" -u "$(id -un)" ping >/dev/null 2>&1 && break
+		"${ADMIN_PING[@]}" >/dev/null 2>&1 && return 0
+		kill -0 "$(cat "$RUN/mysqld.pid")" 2>/dev/null || break
 		sleep 0.1
 	done
-	mariadb-admin --no-defaults --socket="$DB_SOCK" -u "$(id -un)" ping >/dev/null 2>&1 \
-		|| die "MariaDB did not start; see $LOG/mysqld.log"
-	# the pid file appears a moment after the socket answers
-	for i in $(seq 50); do [ -s "$RUN/mysqld.pid" ] && break; sleep 0.1; done
+	die "MariaDB did not start; see $LOG/mysqld.log"
 }
 
+# Two accounts: microbook_migrate applies sql/ (all rights on the schema);
+# microbook, whose password alone goes into the services' config, may only
+# SELECT, INSERT, UPDATE and DELETE rows of the schema's tables (not
+# schema_migrations): no DROP, ALTER or CREATE.
 setup_db() {
-	local pass_file=$VAR_DIR/db.pass
-	if [ ! -s "$pass_file" ]; then
-		(umask 077; openssl rand -hex 16 >"$pass_file")
-	fi
-	DB_PASS=$(cat "$pass_file")
+	local f v t
+	[ -s "$VAR_DIR/db.pass" ] || openssl rand -hex 16 >"$VAR_DIR/db.pass"
+	[ -s "$VAR_DIR/db-migrate.pass" ] || openssl rand -hex 16 >"$VAR_DIR/db-migrate.pass"
+	DB_PASS=$(cat "$VAR_DIR/db.pass")
+	local mig_pass
+	mig_pass=$(cat "$VAR_DIR/db-migrate.pass")
+	printf '[client]\nuser=microbook_migrate\npassword=%s\nsocket=%s\n' "$mig_pass" "$DB_SOCK" \
+		>"$VAR_DIR/migrate.cnf"
 	"${ADMIN[@]}" <<SQL
 CREATE DATABASE IF NOT EXISTS microbook CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+CREATE USER IF NOT EXISTS 'microbook_migrate'@'localhost' IDENTIFIED BY '$mig_pass';
+ALTER USER 'microbook_migrate'@'localhost' IDENTIFIED BY '$mig_pass';
+GRANT ALL ON microbook.* TO 'microbook_migrate'@'localhost';
 CREATE USER IF NOT EXISTS 'microbook'@'localhost' IDENTIFIED BY '$DB_PASS';
 ALTER USER 'microbook'@'localhost' IDENTIFIED BY '$DB_PASS';
-GRANT ALL ON microbook.* TO 'microbook'@'localhost';
-CREATE TABLE IF NOT EXISTS microbook.schema_migrations (
-  version VARCHAR(64) NOT NULL PRIMARY KEY, applied_at DATETIME NOT NULL);
 SQL
-	local f v
+	local MIGRATE=(mariadb --defaults-file="$VAR_DIR/migrate.cnf" microbook)
+	"${MIGRATE[@]}" -e "CREATE TABLE IF NOT EXISTS schema_migrations (
+  version VARCHAR(64) NOT NULL PRIMARY KEY, applied_at DATETIME NOT NULL)"
 	for f in "$ROOT"/sql/[0-9]*.sql; do
 		v=$(basename "$f" .sql)
-		if [ -z "$("${ADMIN[@]}" -N microbook -e "SELECT 1 FROM schema_migrations WHERE version='$v'")" ]; then
-			"${ADMIN[@]}" microbook <"$f" || die "migration $v failed"
-			"${ADMIN[@]}" microbook -e "INSERT INTO schema_migrations VALUES ('$v', UTC_TIMESTAMP())"
+		if [ -z "$("${MIGRATE[@]}" -N -e "SELECT 1 FROM schema_migrations WHERE version='$v'")" ]; then
+			"${MIGRATE[@]}" <"$f" || die "migration $v failed"
+			"${MIGRATE[@]}" -e "INSERT INTO schema_migrations VALUES ('$v', UTC_TIMESTAMP())"
 			say "applied sql/$v.sql"
 		fi
 	done
+	# row rights on every table (new ones included), then away with any
+	# schema-wide grant an older stack.sh gave (ALL): no moment without rights
+	for t in $("${ADMIN[@]}" -N -e "SELECT table_name FROM information_schema.tables
+			WHERE table_schema = 'microbook' AND table_name <> 'schema_migrations'"); do
+		echo "GRANT SELECT, INSERT, UPDATE, DELETE ON microbook.\`$t\` TO 'microbook'@'localhost';"
+	done | "${ADMIN[@]}"
+	if [ -n "$("${ADMIN[@]}" -N -e "SELECT 1 FROM mysql.db WHERE User = 'microbook' AND Host = 'localhost' AND Db = 'microbook'")" ]; then
+		"${ADMIN[@]}" -e "REVOKE ALL PRIVILEGES ON microbook.* FROM 'microbook'@'localhost'"
+	fi
 }
 
 write_config() {
 	local keys=${SESSION_KEYS:-}
 	if [ -z "$keys" ]; then
-		[ -s "$VAR_DIR/session.key" ] || (umask 077; openssl rand -hex 32 >"$VAR_DIR/session.key")
+		[ -s "$VAR_DIR/session.key" ] || openssl rand -hex 32 >"$VAR_DIR/session.key"
 		keys=$(cat "$VAR_DIR/session.key")
 	fi
 	local k conf=$VAR_DIR/microbook.conf
-	(umask 077; {
+	{
 		echo "# written by scripts/stack.sh; the environment overrides each line"
-		echo "DB_SOCKET=$DB_SOCK"
+		echo "DB_SOCKET=$VAR_DIR/db/mysql.sock"
 		echo "DB_USER=microbook"
 		echo "DB_PASS=$DB_PASS"
 		echo "DB_NAME=microbook"
 		echo "SESSION_KEYS=$keys"
 		echo "LOG_DIR=$LOG"
-		echo "EPOCH_FILE=$RUN/epochs"
-		echo "INVENTORY_URL=${INVENTORY_URL:-ipc://$RUN/inventory.ipc}"
-		echo "BUS_URL=${BUS_URL:-ipc://$RUN/bus.ipc}"
+		echo "EPOCH_FILE=$RUN/ipc/epochs"
+		echo "INVENTORY_URL=${INVENTORY_URL:-ipc://$RUN/ipc/inventory.ipc}"
+		echo "BUS_URL=${BUS_URL:-ipc://$RUN/ipc/bus.ipc}"
 		for k in "${CFG_KEYS[@]}"; do
 			[ -n "${!k:-}" ] && echo "$k=${!k}"
 		done
 		true
-	} >"$conf")
+	} >"$conf"
+	own "$MB_USER:$MB_USER" 0600 "$conf"
 	export MB_CONFIG=$conf
 }
 
 # start_daemon NAME: a daemon under multiwatch, which restarts it if it dies
 start_daemon() {
-	local name=$1 bin=$BUILD/mb-$1
+	local name=$1 bin=$BIN/mb-$1
 	[ -x "$bin" ] || return 0
 	alive "$RUN/$name.pid" multiwatch && return 0
-	setsid /usr/bin/multiwatch -f 1 -r 1000 -- "$bin" </dev/null >>"$LOG/$name.out" 2>&1 &
+	setsid "${DROP[@]}" /usr/bin/multiwatch -f 1 -r 1000 -- "$bin" </dev/null >>"$LOG/$name.out" 2>&1 &
 	echo $! >"$RUN/$name.pid"
 }
 
-# start_fcgi NAME: spawn-fcgi makes the socket, multiwatch keeps the workers
+# start_fcgi NAME: spawn-fcgi makes the socket (0660: MB_USER and nginx's
+# workers), multiwatch keeps the workers
 start_fcgi() {
-	local name=$1 bin=$BUILD/mb-$1
+	local name=$1 bin=$BIN/mb-$1 sock=$RUN/fcgi/$1.sock as=(-M 0600)
 	[ -x "$bin" ] || return 0
 	alive "$RUN/$name.pid" multiwatch && return 0
-	rm -f "$RUN/$name.sock"
-	spawn-fcgi -s "$RUN/$name.sock" -M 0666 -P "$RUN/$name.pid" -- \
+	[ "$AS_ROOT" = 1 ] && as=(-M 0660 -U "$MB_USER" -G "$NGINX_USER" -u "$MB_USER" -g "$MB_USER")
+	rm -f "$sock"
+	spawn-fcgi -s "$sock" "${as[@]}" -P "$RUN/$name.pid" -- \
 		/usr/bin/multiwatch -f "$FCGI_WORKERS" -r 1000 -- "$bin" >/dev/null
+}
+
+# retry_after RATE: the seconds one request of RATE (Nr/s or Nr/m) takes
+retry_after() {
+	local n=${1%r/*}
+	case "$1" in
+	*r/m) echo $(( (60 + n - 1) / n )) ;;
+	*) echo $(( (1 + n - 1) / n )) ;;
+	esac
 }
 
 # render_nginx: nginx/nginx.conf.in with this stack's values, on stdout (also
 # `stack.sh render-nginx`, which make bench uses for its floor nginx; WEB_DIR
-# replaces web/ there)
+# replaces the page's folder there)
 render_nginx() {
-	local user_line=""
-	[ "$(id -u)" -eq 0 ] && user_line="user www-data;"
+	local user_line="" hsts="" a b
+	[ "$AS_ROOT" = 1 ] && user_line="user $NGINX_USER $NGINX_USER;"
+	[ "${COOKIE_SECURE:-0}" = 1 ] && hsts="max-age=31536000; includeSubDomains"
+	a=$(retry_after "$REGISTER_RATE") b=$(retry_after "$REGISTER_GLOBAL_RATE")
 	sed -e "s|@USER_LINE@|$user_line|" -e "s|@PORT@|$PORT|g" -e "s|@VAR@|$VAR_DIR|g" \
-		-e "s|@RUN@|$RUN|g" -e "s|@LOG@|$LOG|g" -e "s|@WEB@|${WEB_DIR:-$ROOT/web}|g" -e "s|@ROOT@|$ROOT|g" \
+		-e "s|@RUN@|$RUN|g" -e "s|@LOG@|$LOG|g" -e "s|@WEB@|${WEB_DIR:-$WEB}|g" -e "s|@ROOT@|$ROOT|g" \
 		-e "s|@LOGIN_RATE@|$LOGIN_RATE|g" -e "s|@LOGIN_BURST@|$LOGIN_BURST|g" \
+		-e "s|@LOGIN_RETRY@|$(retry_after "$LOGIN_RATE")|g" \
+		-e "s|@REGISTER_RATE@|$REGISTER_RATE|g" -e "s|@REGISTER_BURST@|$REGISTER_BURST|g" \
+		-e "s|@REGISTER_GLOBAL_RATE@|$REGISTER_GLOBAL_RATE|g" \
+		-e "s|@REGISTER_GLOBAL_BURST@|$REGISTER_GLOBAL_BURST|g" \
+		-e "s|@REGISTER_RETRY@|$(( a > b ? a : b ))|g" -e "s|@HSTS@|$hsts|g" \
 		"$ROOT/nginx/nginx.conf.in"
 }
 
@@ -173,6 +346,8 @@ wait_healthy() {
 start() {
 	[ -x "$BUILD/mb-user" ] || die "not built; run make first"
 	STARTED=$(date -u +%Y-%m-%dT%H:%M:%S)
+	install_programs
+	layout
 	start_db
 	setup_db
 	write_config
@@ -187,8 +362,8 @@ start() {
 microbook is up: http://127.0.0.1:$PORT/
   demo login:  micro / 123
   try:         curl -s -c jar -d userName=micro -d pwd=123 http://127.0.0.1:$PORT/user/login
-  state, logs: $VAR_DIR
-  stop with:   make stop$( [ "$PORT" != 8080 ] && printf ' PORT=%s' "$PORT")$( [ "$VAR_DIR" != "$ROOT/var" ] && printf ' VAR_DIR=%s' "$VAR_DIR")
+  state, logs: $SHOWN_VAR_DIR$( [ "$VAR_DIR" != "$SHOWN_VAR_DIR" ] && printf ' (-> %s)' "$VAR_DIR")$( [ "$AS_ROOT" = 1 ] && printf ' (services run as %s, MariaDB as mysql)' "$MB_USER")
+  stop with:   make stop$( [ "$PORT" != 8080 ] && printf ' PORT=%s' "$PORT")$( [ "$SHOWN_VAR_DIR" != "$ROOT/var" ] && printf ' VAR_DIR=%s' "$SHOWN_VAR_DIR")
 MSG
 }
 
@@ -210,10 +385,25 @@ status() {
 	return $rc
 }
 
+case "${1:-}" in start | daemon) ensure_user ;; esac
+if [ "${1:-}" = start ]; then place_state; fi
+VAR_DIR=$(cd "$VAR_DIR" && pwd -P)
+RUN=$VAR_DIR/run
+LOG=$VAR_DIR/log
+DB_SOCK=$RUN/mysql.sock
+ADMIN=(mariadb --no-defaults --socket="$DB_SOCK" -u "$(id -un)")
+ADMIN_PING=(mariadb-admin --no-defaults --socket="$DB_SOCK" -u "$(id -un)" ping)
+BIN=$BUILD WEB=$ROOT/web
+[ "$AS_ROOT" = 1 ] && BIN=$VAR_DIR/bin WEB=$VAR_DIR/web
+
 case "${1:-}" in
 start) start ;;
+daemon)
+	[ -n "${2:-}" ] || die "usage: $0 daemon NAME"
+	export MB_CONFIG=$VAR_DIR/microbook.conf
+	start_daemon "$2" ;;
 stop) stop ;;
 status) status ;;
 render-nginx) render_nginx ;;
-*) die "usage: $0 start|stop|status|render-nginx" ;;
+*) die "usage: $0 start|stop|status|daemon NAME|render-nginx" ;;
 esac

@@ -122,6 +122,10 @@ async function main() {
     context.setDefaultTimeout(STEP_MS);
     page = context.pages()[0] || (await context.newPage());
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    // nginx sends a Content-Security-Policy: anything of the page it blocks is an error
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) pageErrors.push('CSP: ' + m.text());
+    });
   });
 
   step('open page', async () => {

@@ -70,14 +70,13 @@ wait_for() {
 }
 
 # restart_daemon NAME [VAR=value...]: restarts one daemon with extra settings
+# (through stack.sh, which starts it as the stack's user)
 restart_daemon() {
 	local name=$1 pidf=$VAR_DIR/run/$1.pid
 	shift
 	kill "$(cat "$pidf")" 2>/dev/null
 	while kill -0 "$(cat "$pidf")" 2>/dev/null; do sleep 0.1; done
-	env "$@" MB_CONFIG="$VAR_DIR/microbook.conf" setsid /usr/bin/multiwatch -f 1 -r 1000 -- \
-		"$ROOT/${BUILD:-build}/mb-$name" </dev/null >>"$VAR_DIR/log/$name.out" 2>&1 &
-	echo $! >"$pidf"
+	env "$@" "$ROOT/scripts/stack.sh" daemon "$name" >/dev/null
 }
 
 # finish: every suite ends with the invariants of API.md
