@@ -97,6 +97,43 @@ cfg_split_keys(const char *list)
 		conf.session_keys[conf.session_nkeys++] = tok;
 }
 
+/* The first entry of a comma-separated list of nanomsg addresses (copied). */
+static const char *
+cfg_first(const char *list)
+{
+	char *s = strdup(list);
+
+	if (s != NULL)
+		s[strcspn(s, ", \t")] = '\0';
+	return s != NULL ? s : list;
+}
+
+/*
+ * Several hosts: the database by address, listen addresses apart from where
+ * clients connect, and in cluster mode the refusals that keep hosts in step:
+ * a session key of their own would refuse other hosts' cookies, and a
+ * host's change counters cannot see writes made through another host.
+ */
+static void
+cfg_load_hosts(void)
+{
+	conf.db_host = cfg_str("DB_HOST", NULL);
+	conf.db_port = (int)cfg_int("DB_PORT", 3306, 1, 65535);
+	conf.db_sync_wait = (int)cfg_int("DB_SYNC_WAIT", 0, 0, 15);
+	conf.inventory_listen = cfg_str("INVENTORY_LISTEN", cfg_first(conf.inventory_url));
+	conf.bus_listen = cfg_str("BUS_LISTEN", cfg_first(conf.bus_url));
+	conf.cluster = (int)cfg_int("CLUSTER", 0, 0, 1);
+	if (conf.cluster && conf.session_nkeys == 0) {
+		fprintf(stderr, "config: CLUSTER=1 needs SESSION_KEYS, the same on every host\n");
+		exit(2);
+	}
+	if (conf.cluster && conf.epoch_file != NULL) {
+		fprintf(stderr, "config: CLUSTER=1 refuses EPOCH_FILE: a host's counters do not "
+		    "see writes made through other hosts\n");
+		exit(2);
+	}
+}
+
 const cfg *
 cfg_load(void)
 {
@@ -122,5 +159,6 @@ cfg_load(void)
 	conf.bus_url = cfg_str("BUS_URL", "ipc:///tmp/microbook-bus.ipc");
 	conf.order_ttl = cfg_int("ORDER_TTL", 900, 1, 86400 * 30);
 	conf.log_dir = cfg_str("LOG_DIR", NULL);
+	cfg_load_hosts();
 	return &conf;
 }

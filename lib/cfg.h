@@ -34,6 +34,14 @@ typedef struct cfg {
 	int64_t     order_ttl;         /* seconds an order may stay unpaid */
 
 	const char *log_dir;
+
+	/* several hosts (docs/SCALING.md) */
+	const char *db_host;           /* "h1,h2,...": tried in order; NULL: db_socket */
+	int         db_port;
+	int         db_sync_wait;      /* wsrep_sync_wait of every connection (Galera) */
+	const char *inventory_listen;  /* the daemon binds this; clients connect to inventory_url */
+	const char *bus_listen;        /* the listener binds this; publishers connect to bus_url */
+	int         cluster;           /* 1: shared SESSION_KEYS required, no EPOCH_FILE */
 } cfg;
 
 /* Loads the configuration once; later calls return the same object. */
