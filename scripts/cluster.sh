@@ -287,6 +287,9 @@ status() {
 }
 
 check() {
+	# test settings, as make check's: cheap hashing, short sweep grace
+	export PBKDF2_ITER=${PBKDF2_ITER:-1000} SWEEP_GRACE=${SWEEP_GRACE:-5}
+	export LOGIN_RATE=${LOGIN_RATE:-50r/s} LOGIN_BURST=${LOGIN_BURST:-100}
 	# the namespaces go with this script however it ends (a kill -9 of it is
 	# cleaned by the next up or by `make cluster-down`)
 	trap 'down' EXIT
