@@ -123,6 +123,116 @@ n=$(nsql 1 "SELECT COUNT(*) FROM payments p JOIN orders o ON o.id = p.order_id W
 	AND o.state IN ('cancelled', 'expired')")
 [ "$n" = 0 ] && ok "no payment on a cancelled order after the races" || fail "no payment on a cancelled order" "$n"
 
+# --- mixed load through the edge --------------------------------------------
+LOAD_SECS=${CLUSTER_LOAD_SECS:-30}
+LOAD_CLIENTS=${CLUSTER_LOAD_CLIENTS:-6}
+LBOOK=$(nsql 1 "INSERT INTO books (title, unit_price, stock, initial_stock)
+	VALUES ('Cluster load $$', 100, 100000, 100000); SELECT LAST_INSERT_ID()")
+# load NAME SECONDS AT-SECONDS ACTION...: the load through the edge, ACTION
+# run AT-SECONDS after it starts; sets L (its folder), T0 and T_ACT (ms)
+load() {
+	local name=$1 secs=$2 at=$3 lp
+	shift 3
+	L=$TMP/$name
+	mkdir -p "$L"
+	ip netns exec "${NS}client" bash "$ROOT/t/cluster/load.sh" "http://$EDGE:$EDGE_PORT" "$secs" \
+		"$LOAD_CLIENTS" "$LBOOK" "$L" &
+	lp=$!
+	while [ ! -s "$L/ready" ]; do sleep 0.05; done
+	T0=$(cat "$L/ready")
+	while [ "$(now_ms)" -lt $((T0 + at * 1000)) ]; do sleep 0.02; done
+	T_ACT=$(now_ms)
+	"$@"
+	wait "$lp"
+	cat "$L"/client-*.log >"$L/all"
+}
+# the answers of a load: documented statuses only, each paymentId for one
+# order, each Idempotency-Key one order
+load_answers() {
+	local n=$1 odd dup
+	odd=$(awk '$3 !~ /^(200|201|409|503)$/' "$L/all" | wc -l)
+	[ "$odd" = 0 ] && ok "$n: only documented statuses ($(wc -l <"$L/all") answers, $(awk '$3 == 503' "$L/all" | wc -l) of them 503, retried)" \
+		|| fail "$n: only documented statuses" "$odd others: $(awk '$3 !~ /^(200|201|409|503)$/ {print $2, $3}' "$L/all" | sort | uniq -c | head -5 | tr '\n' ' ')"
+	dup=$(awk '$2 == "pay" && $5 != "-" {print $5, $4}' "$L/all" | sort -u | awk '{print $1}' | uniq -d | wc -l)
+	[ "$dup" = 0 ] && ok "$n: every paymentId was answered for one order only" \
+		|| fail "$n: every paymentId for one order" "$dup paymentIds name two orders"
+	dup=$(awk '$2 == "new" && $4 != "-" {print $6, $4}' "$L/all" | sort -u | awk '{print $1}' | uniq -d | wc -l)
+	[ "$dup" = 0 ] && ok "$n: every Idempotency-Key was answered with one order" \
+		|| fail "$n: every Idempotency-Key one order" "$dup keys got two orders"
+}
+# applied_by MS: every payment event applied within MS ms of now
+applied_by() {
+	local t0 left
+	t0=$(now_ms)
+	while :; do
+		left=$(nsql 1 "SELECT COUNT(*) FROM payment_events WHERE applied_at IS NULL")
+		[ "$left" = 0 ] && { ok "every payment event applied $(($(now_ms) - t0)) ms after the load"; return; }
+		[ $(($(now_ms) - t0)) -gt "$1" ] && { fail "every payment event applied within $1 ms" "$left left"; return; }
+		sleep 0.05
+	done
+}
+
+# 1. every process of host 1 killed 10 s into the load
+load kill-app1 "$LOAD_SECS" 10 "$ROOT/scripts/cluster.sh" app-kill 1
+echo "# load 1: $(wc -l <"$L/all") answers in ${LOAD_SECS} s from $LOAD_CLIENTS clients; host 1 killed at $(((T_ACT - T0) / 1000)).$(((T_ACT - T0) % 1000 / 100)) s"
+load_answers "load with host 1 killed"
+applied_by 2000
+# successful answers per second (L/rate: "second count"); back when a
+# second reaches half the mean of seconds 2-9 (before the kill)
+rates() {
+	awk -v t0="$T0" '$3 ~ /^(200|201|409)$/ {print int(($1 - t0) / 1000)}' "$L/all" | sort -n | uniq -c \
+		| awk '{print $2, $1}' >"$L/rate"
+	echo "# successful answers a second: $(awk '{printf "%s:%s ", $1, $2}' "$L/rate")"
+}
+rates
+pre=$(awk '$1 >= 2 && $1 <= 9 {s += $2; n++} END {print n ? int(s / n) : 0}' "$L/rate")
+kill_s=$(((T_ACT - T0) / 1000))
+back=$(awk -v k="$kill_s" -v p="$pre" '$1 > k && $2 * 2 >= p {print $1 + 1; exit}' "$L/rate")
+if [ -n "$back" ] && [ "$pre" -gt 0 ] && [ $((back * 1000 - (T_ACT - T0))) -le 3000 ]; then
+	ok "throughput back within 3 s of the kill (before: $pre/s; at half of it by $((back * 1000 - (T_ACT - T0))) ms)"
+else
+	fail "throughput back within 3 s of the kill" "before $pre/s; back at second ${back:-never}"
+fi
+# host 1 started again: serves on its own port and gets edge traffic again
+"$ROOT/scripts/cluster.sh" app-start 1
+h1_up() { on "$H1" GET /user/me -b "$J"; [ "$STATUS" = 200 ]; }
+within 5000 "host 1 started again answers" h1_up
+edge_log=$CLUSTER_DIR/edge/all/log/nginx-access.log
+before=$(grep -c "ua=${APP1_IP:-10.213.0.21}" "$edge_log")
+edge_h1() {
+	for i in 1 2 3 4; do curl -s -o /dev/null "http://$EDGE:$EDGE_PORT/orders/books"; done
+	sleep 0.2
+	[ "$(grep -c "ua=${APP1_IP:-10.213.0.21}" "$edge_log")" -gt "$before" ]
+}
+within 6000 "the edge sends requests to host 1 again (no manual step)" edge_h1
+
+# 2. a database node (db2, host 2's first) killed 6 s into the load, started again at 12 s
+if [ "$CLUSTER_DB" != single ]; then
+	db_cycle() {
+		"$ROOT/scripts/cluster.sh" db-kill 2
+		while [ "$(now_ms)" -lt $((T0 + 12000)) ]; do sleep 0.1; done
+		"$ROOT/scripts/cluster.sh" db-start 2 >"$TMP/db2-start" 2>&1 && touch "$TMP/db2-back"
+	}
+	load kill-db2 20 6 db_cycle
+	echo "# load 2: $(wc -l <"$L/all") answers in 20 s; db2 killed at 6 s, started again at 12 s"
+	load_answers "load with db2 killed"
+	applied_by 2000
+	rates
+	# the longest pause between two successful answers after the kill: the
+	# time the others take to suspect db2 (evs.suspect_timeout, 2 s)
+	gap=$(awk -v t="$T_ACT" '$3 ~ /^(200|201|409)$/ && $1 > t {print $1}' "$L/all" | sort -n \
+		| awk -v t="$T_ACT" 'BEGIN {p = t} {if ($1 - p > g) g = $1 - p; p = $1} END {print g + 0}')
+	after=$(awk -v t="$T_ACT" -v t0="$T0" '$1 > t + 3500 && $1 < t0 + 12000 && $3 ~ /^(200|201|409)$/' "$L/all" | wc -l)
+	[ "$after" -gt 0 ] && ok "service went on through db1 and db3 ($after answers from 3.5 s after the kill to the restart; longest pause $gap ms)" \
+		|| fail "service went on through db1 and db3" "no answers from 3.5 s after the kill; longest pause $gap ms"
+	if [ -e "$TMP/db2-back" ] && [ "$(nsql 2 "SHOW STATUS LIKE 'wsrep_local_state_comment'" | cut -f2)" = Synced ] \
+		&& [ "$(nsql 2 "SHOW STATUS LIKE 'wsrep_cluster_size'" | cut -f2)" = 3 ]; then
+		ok "db2 rejoined the cluster ($(grep -o 'IST received\|SST succeeded\|SST complete' "$CLUSTER_DIR/db2/mysqld.log" | tail -1); Synced, cluster size 3)"
+	else
+		fail "db2 rejoined the cluster" "$(cat "$TMP/db2-start" 2>/dev/null)"
+	fi
+fi
+
 # --- every node: the invariants, and the same data ---------------------------
 for n in $(nodes); do
 	VAR_DIR=$CLUSTER_DIR/db$n bash "$ROOT/t/e2e/invariants.sh" | sed "s/^\(ok\|not ok\) - /\1 - db$n: /" >"$TMP/inv"
