@@ -253,7 +253,7 @@ up() {
 	mkdir -p "$CLUSTER_DIR"
 	chmod 755 "$CLUSTER_DIR"
 	(umask 077; openssl rand -hex 32 >"$CLUSTER_DIR/session.key")
-	trap 'down; exit 1' EXIT INT TERM HUP
+	trap 'set +e; down; trap - EXIT; exit 1' EXIT INT TERM HUP
 	net_up
 	db_start 1 new
 	db_wait 1
@@ -299,14 +299,18 @@ check() {
 	export LOGIN_RATE=${LOGIN_RATE:-50r/s} LOGIN_BURST=${LOGIN_BURST:-100}
 	# the namespaces go with this script however it ends (a kill -9 of it is
 	# cleaned by the next up or by `make cluster-down`)
-	trap 'down' EXIT
+	trap 'set +e; down' EXIT
 	trap 'exit 1' INT TERM HUP
 	up
-	trap 'down' EXIT
-	trap 'exit 1' INT TERM HUP
+	trap 'set +e; down' EXIT
+	# the tests run in a process group of their own, in the background: bash
+	# runs a trap only between commands, and `wait` is one it can interrupt
 	local rc=0
 	CLUSTER_DIR=$CLUSTER_DIR CLUSTER_DB=$CLUSTER_DB EDGE=$EDGE EDGE_PORT=$EDGE_PORT \
-		NS=$NS BUILD=$BUILD bash "$ROOT/t/cluster/check.sh" || rc=$?
+		NS=$NS BUILD=$BUILD setsid bash "$ROOT/t/cluster/check.sh" &
+	TESTS=$!
+	trap 'set +e; kill -TERM -- "-$TESTS" 2>/dev/null; down; trap - EXIT; exit 1' INT TERM HUP
+	wait "$TESTS" || rc=$?
 	return $rc
 }
 
