@@ -17,8 +17,8 @@ case "$BUILD" in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 CLUSTER_DIR=${CLUSTER_DIR:-$ROOT/var-cluster}
 CLUSTER_DB=${CLUSTER_DB:-galera}
 FCGI_WORKERS=${FCGI_WORKERS:-3}
-NS=mbc-                 # every namespace this script makes starts with it
-NET=10.213.0            # a /24 that lives only inside those namespaces
+NS=${CLUSTER_NS:-mbc-}      # every namespace this script makes starts with it
+NET=${CLUSTER_NET:-10.213.0} # a /24 that lives only inside those namespaces
 EDGE=$NET.2 CLIENT=$NET.100
 EDGE_PORT=8080          # both app hosts; EDGE_PORT+N: app host N only
 DB_IPS=($NET.11 $NET.12 $NET.13)
@@ -307,7 +307,7 @@ check() {
 	# runs a trap only between commands, and `wait` is one it can interrupt
 	local rc=0
 	CLUSTER_DIR=$CLUSTER_DIR CLUSTER_DB=$CLUSTER_DB EDGE=$EDGE EDGE_PORT=$EDGE_PORT \
-		NS=$NS BUILD=$BUILD setsid bash "$ROOT/t/cluster/check.sh" &
+		NS=$NS BUILD=$BUILD APP1_IP=${APP_IPS[0]} setsid bash "$ROOT/t/cluster/check.sh" &
 	TESTS=$!
 	trap 'set +e; kill -TERM -- "-$TESTS" 2>/dev/null; down; trap - EXIT; exit 1' INT TERM HUP
 	wait "$TESTS" || rc=$?

@@ -230,7 +230,20 @@ orders_new(app_req *r)
 	    "idem_key, created_at) VALUES (?, ?, ?, ?, 'unpaid', ?, ?)", "iiiizs",
 	    u.id, book_id, price, hid, key, created);
 	if (n < 0) {
-		orders_release(r, hid);
+		/*
+		 * An INSERT whose connection was lost may have committed all the
+		 * same (on Galera, through the rest of the cluster), and its retry
+		 * then meets it as a duplicate: release only a reservation no order
+		 * holds; when that cannot be read, the sweep releases it if orphaned.
+		 */
+		if ((rc = db_row(app_db(), "SELECT id FROM orders WHERE history_id = ?", "i", "i",
+		    hid, &id)) == DB_OK) {
+			epoch_bump(epoch_user(u.id));
+			order_answer(r, 201, id, u.id);
+			return;
+		}
+		if (rc == DB_NONE)
+			orders_release(r, hid);
 		/* the same key raced us: its order stands, ours is undone */
 		if (n == DB_EDUP && key != NULL && orders_by_key(u.id, key, &id) == DB_OK) {
 			order_answer(r, 200, id, u.id);
