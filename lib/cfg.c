@@ -97,15 +97,17 @@ cfg_split_keys(const char *list)
 		conf.session_keys[conf.session_nkeys++] = tok;
 }
 
-/* The first entry of a comma-separated list of nanomsg addresses (copied). */
+/* key's value, or else the first entry of a comma-separated address list (copied) */
 static const char *
-cfg_first(const char *list)
+cfg_str_or_first(const char *key, const char *list)
 {
-	char *s = strdup(list);
+	const char *v = cfg_str(key, NULL);
+	char *s;
 
-	if (s != NULL)
-		s[strcspn(s, ", \t")] = '\0';
-	return s != NULL ? s : list;
+	if (v != NULL || (s = strdup(list)) == NULL)
+		return v != NULL ? v : list;
+	s[strcspn(s, ", \t")] = '\0';
+	return s;
 }
 
 /*
@@ -120,8 +122,8 @@ cfg_load_hosts(void)
 	conf.db_host = cfg_str("DB_HOST", NULL);
 	conf.db_port = (int)cfg_int("DB_PORT", 3306, 1, 65535);
 	conf.db_sync_wait = (int)cfg_int("DB_SYNC_WAIT", 0, 0, 15);
-	conf.inventory_listen = cfg_str("INVENTORY_LISTEN", cfg_first(conf.inventory_url));
-	conf.bus_listen = cfg_str("BUS_LISTEN", cfg_first(conf.bus_url));
+	conf.inventory_listen = cfg_str_or_first("INVENTORY_LISTEN", conf.inventory_url);
+	conf.bus_listen = cfg_str_or_first("BUS_LISTEN", conf.bus_url);
 	conf.cluster = (int)cfg_int("CLUSTER", 0, 0, 1);
 	if (conf.cluster && conf.session_nkeys == 0) {
 		fprintf(stderr, "config: CLUSTER=1 needs SESSION_KEYS, the same on every host\n");

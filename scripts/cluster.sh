@@ -139,12 +139,15 @@ SQL
 # --- the app hosts ---------------------------------------------------------
 
 # app_config N: the host's settings; both hosts share SESSION_KEYS and list
-# every database node, each its own first (multi-writer: the harder case)
+# every database node: CLUSTER_WRITERS=multi (the default here, the harder
+# case for correctness) puts db1 first for host 1 and db2 for host 2,
+# CLUSTER_WRITERS=single db1 first for both (the production default)
 app_config() {
 	local n=$1 other=$((3 - $1)) dir=$CLUSTER_DIR/app$1 hosts k
 	local me=${APP_IPS[$((n - 1))]} them=${APP_IPS[$((other - 1))]}
 	if [ "$CLUSTER_DB" = single ]; then hosts=${DB_IPS[0]}
-	elif [ "$n" = 1 ]; then hosts=${DB_IPS[0]},${DB_IPS[1]},${DB_IPS[2]}
+	elif [ "$n" = 1 ] || [ "${CLUSTER_WRITERS:-multi}" = single ]; then
+		hosts=${DB_IPS[0]},${DB_IPS[1]},${DB_IPS[2]}
 	else hosts=${DB_IPS[1]},${DB_IPS[2]},${DB_IPS[0]}; fi
 	mkdir -p "$dir/run" "$dir/log"
 	(umask 077; {
