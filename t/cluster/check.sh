@@ -46,6 +46,14 @@ within() {
 on() { local b=$BASE; BASE=$1; shift; api "$@"; BASE=$b; }
 
 J=$TMP/jar
+# the cluster's addresses live only in its namespaces
+net=${EDGE%.*}.
+if ip -4 -o addr show | grep -qF " $net"; then fail "the root namespace has no address in ${net}0/24" "$(ip -4 -o addr show | grep -F " $net")"
+else ok "the root namespace has no address in ${net}0/24"; fi
+# (whatever answers there from the root namespace, a proxy on its default route say, is not us)
+if command curl -s -m 1 "http://$EDGE:$EDGE_PORT/user/health" 2>/dev/null | grep -q '"success"'; then
+	fail "the edge is unreachable from the root namespace" "it answered /user/health"
+else ok "the edge is unreachable from the root namespace"; fi
 # a user of our own, registered through the edge (either host)
 BASE=http://$EDGE:$EDGE_PORT new_user "$J"
 expect "register and log in through the edge" 200
