@@ -236,9 +236,16 @@ wait_healthy() { # wait_healthy URL
 # --- up / down -------------------------------------------------------------
 
 down() {
-	local ns p
-	for ns in $(ip netns list | awk '{print $1}' | grep "^$NS" || true); do
-		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+	local ns p i left
+	# a few rounds: a process being started into a namespace as it is
+	# emptied (a supervisor's respawn) would outlive a single pass
+	for i in 1 2 3 4 5; do
+		left=0
+		for ns in $(ip netns list | awk '{print $1}' | grep "^$NS" || true); do
+			for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; left=1; done
+		done
+		[ $left = 0 ] && break
+		sleep 0.2
 	done
 	for ns in $(ip netns list | awk '{print $1}' | grep "^$NS" || true); do
 		ip netns del "$ns" 2>/dev/null || true
