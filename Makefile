@@ -95,4 +95,15 @@ fuzz: deps
 clean:
 	rm -rf $(BUILD)
 
+# Several hosts in network namespaces (as root; docs/SCALING.md):
+# cluster-up leaves them running, cluster-down removes every mbc-* namespace,
+# cluster-check starts them, runs t/cluster/check.sh and always removes them.
+.PHONY: cluster-up cluster-down cluster-check
+cluster-up cluster-check:
+	@scripts/deps.sh cluster
+	@$(MAKE) --no-print-directory progs
+	@scripts/cluster.sh $(patsubst cluster-%,%,$@)
+cluster-down:
+	@scripts/cluster.sh down
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,6 +1,7 @@
 /* bus: see bus.h. */
 #include "bus.h"
 #include "log.h"
+#include "nnlist.h"
 
 #include <jansson.h>
 #include <nanomsg/nn.h>
@@ -63,7 +64,7 @@ bus_pub_open(const char *url)
 {
 	int s = nn_socket(AF_SP, NN_PUB);
 
-	if (s < 0 || nn_connect(s, url) < 0) {
+	if (s < 0 || nnlist_connect(s, url) < 0) {
 		log_msg("error", NULL, "bus publisher %s: %s", url, nn_strerror(nn_errno()));
 		if (s >= 0)
 			nn_close(s);

@@ -107,6 +107,55 @@ cfg_split_keys(cfg *c, const char *list)
 		c->session_keys[c->session_nkeys++] = tok;
 }
 
+/*
+ * key's value, or else the first entry of a comma-separated address list,
+ * copied into buf (an address longer than buf is an error).
+ */
+static const char *
+cfg_str_or_first(const char *key, const char *list, char *buf, size_t bufcap, char *err,
+    size_t cap)
+{
+	const char *v = cfg_str(key, NULL);
+	size_t n;
+
+	if (v != NULL || list == NULL)
+		return v != NULL ? v : list;
+	if ((n = strcspn(list, ", \t")) >= bufcap) {
+		if (err[0] == '\0')
+			snprintf(err, cap, "invalid setting %s: the first address of '%.64s...' is "
+			    "longer than %zu bytes", key, list, bufcap - 1);
+		return list;
+	}
+	memcpy(buf, list, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/*
+ * Several hosts: the database by address, listen addresses apart from where
+ * clients connect, and in cluster mode the refusals that keep hosts in step:
+ * a session key of their own would refuse other hosts' cookies, and a
+ * host's change counters cannot see writes made through another host.
+ */
+static void
+cfg_parse_hosts(cfg *c, char *err, size_t cap)
+{
+	c->db_host = cfg_str("DB_HOST", NULL);
+	c->db_port = (int)cfg_int("DB_PORT", 3306, 1, 65535, err, cap);
+	c->db_sync_wait = (int)cfg_int("DB_SYNC_WAIT", 0, 0, 15, err, cap);
+	c->inventory_listen = cfg_str_or_first("INVENTORY_LISTEN", c->inventory_url,
+	    c->listen_buf[0], sizeof c->listen_buf[0], err, cap);
+	c->bus_listen = cfg_str_or_first("BUS_LISTEN", c->bus_url, c->listen_buf[1],
+	    sizeof c->listen_buf[1], err, cap);
+	c->cluster = (int)cfg_int("CLUSTER", 0, 0, 1, err, cap);
+	if (c->cluster && c->session_nkeys == 0 && err[0] == '\0')
+		snprintf(err, cap, "invalid setting CLUSTER=1: it needs SESSION_KEYS, the same on "
+		    "every host");
+	if (c->cluster && c->epoch_file != NULL && err[0] == '\0')
+		snprintf(err, cap, "invalid setting CLUSTER=1 with EPOCH_FILE: a host's counters do "
+		    "not see writes made through other hosts");
+}
+
 int
 cfg_parse(cfg *c, char *err, size_t cap)
 {
@@ -132,6 +181,7 @@ cfg_parse(cfg *c, char *err, size_t cap)
 	c->bus_url = cfg_str("BUS_URL", "ipc:///tmp/microbook-bus.ipc");
 	c->order_ttl = cfg_int("ORDER_TTL", 900, 1, 86400 * 30, err, cap);
 	c->log_dir = cfg_str("LOG_DIR", NULL);
+	cfg_parse_hosts(c, err, cap);
 	return err[0] == '\0' ? 0 : -1;
 }
 

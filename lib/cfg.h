@@ -37,6 +37,15 @@ typedef struct cfg {
 
 	const char *log_dir;
 	char       *session_buf;       /* the storage session_keys point into */
+
+	/* several hosts (docs/SCALING.md) */
+	const char *db_host;           /* "h1,h2,...": tried in order; NULL: db_socket */
+	int         db_port;
+	int         db_sync_wait;      /* wsrep_sync_wait of every connection (Galera) */
+	const char *inventory_listen;  /* the daemon binds this; clients connect to inventory_url */
+	const char *bus_listen;        /* the listener binds this; publishers connect to bus_url */
+	char        listen_buf[2][256]; /* the storage of the two above when taken from a list */
+	int         cluster;           /* 1: shared SESSION_KEYS required, no EPOCH_FILE */
 } cfg;
 
 /*

@@ -75,15 +75,34 @@ db_disconnect(db *d)
 	d->in_tx = 0;
 }
 
+/*
+ * A Galera node answers only once it is synced with the cluster; a node
+ * still joining (or cut off from the majority) is passed over for the next.
+ */
 static int
-db_connect(db *d)
+db_node_ready(MYSQL *my)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	int ready = 0;
+
+	if (mysql_query(my, "SHOW STATUS LIKE 'wsrep_ready'") != 0 ||
+	    (res = mysql_store_result(my)) == NULL)
+		return 0;
+	if ((row = mysql_fetch_row(res)) != NULL && row[1] != NULL && strcmp(row[1], "ON") == 0)
+		ready = 1;
+	mysql_free_result(res);
+	return ready;
+}
+
+/* One connection attempt: to host:port when host is set, else to the socket. */
+static int
+db_connect_to(db *d, const char *host, int port)
 {
 	const cfg *c = d->conf;
 	unsigned int t = (unsigned int)c->db_timeout, rt = t + 1;
-	char init[128];
+	char init[160];
 
-	if (d->my != NULL)
-		return MB_OK;
 	if ((d->my = mysql_init(NULL)) == NULL)
 		return MB_UNAVAIL;
 	/*
@@ -91,23 +110,59 @@ db_connect(db *d)
 	 * is a clean error. READ COMMITTED: correctness here rests on row locks
 	 * and unique keys, never on a snapshot, and it takes no gap locks, which
 	 * under REPEATABLE READ made concurrent pays of neighbouring orders
-	 * deadlock on the payments index.
+	 * deadlock on the payments index. On Galera (DB_SYNC_WAIT) every read
+	 * first waits until this node has applied what others committed before.
 	 */
 	snprintf(init, sizeof init, "SET time_zone = '+00:00', innodb_lock_wait_timeout = %u, "
-	    "tx_isolation = 'READ-COMMITTED'", t);
+	    "tx_isolation = 'READ-COMMITTED'%s", t, c->db_sync_wait ? ", wsrep_sync_wait = 1" : "");
 	mysql_options(d->my, MYSQL_OPT_CONNECT_TIMEOUT, &t);
 	mysql_options(d->my, MYSQL_OPT_READ_TIMEOUT, &rt);
 	mysql_options(d->my, MYSQL_OPT_WRITE_TIMEOUT, &rt);
 	mysql_options(d->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	mysql_options(d->my, MYSQL_INIT_COMMAND, init);
-	if (mysql_real_connect(d->my, NULL, c->db_user, c->db_pass, c->db_name, 0, c->db_socket, 0)
-	    == NULL) {
-		log_msg("warn", d->ref, "db connect: %s", mysql_error(d->my));
+	if (mysql_real_connect(d->my, host, c->db_user, c->db_pass, c->db_name,
+	    (unsigned int)port, host ? NULL : c->db_socket, 0) == NULL) {
+		log_msg("warn", d->ref, "db connect%s%s: %s", host ? " to " : "", host ? host : "",
+		    mysql_error(d->my));
+		mysql_close(d->my);
+		d->my = NULL;
+		return MB_UNAVAIL;
+	}
+	if (c->db_sync_wait && !db_node_ready(d->my)) {
+		log_msg("warn", d->ref, "db %s is not synced with its cluster", host ? host : "");
 		mysql_close(d->my);
 		d->my = NULL;
 		return MB_UNAVAIL;
 	}
 	return MB_OK;
+}
+
+/*
+ * DB_HOST ("db1,db2:3307,db3") is tried in order and the first node that
+ * answers and is synced wins, so every host of a list writes to the same
+ * node while it is up; without DB_HOST, the unix socket DB_SOCKET.
+ */
+static int
+db_connect(db *d)
+{
+	const cfg *c = d->conf;
+	char list[512], *host, *save = NULL;
+
+	if (d->my != NULL)
+		return MB_OK;
+	if (c->db_host == NULL)
+		return db_connect_to(d, NULL, 0);
+	snprintf(list, sizeof list, "%s", c->db_host);
+	for (host = strtok_r(list, ", \t", &save); host != NULL;
+	    host = strtok_r(NULL, ", \t", &save)) {
+		char *colon = strchr(host, ':');
+
+		if (colon != NULL)
+			*colon++ = '\0';
+		if (db_connect_to(d, host, colon ? atoi(colon) : c->db_port) == MB_OK)
+			return MB_OK;
+	}
+	return MB_UNAVAIL;
 }
 
 static void
@@ -158,8 +213,9 @@ db_status(db *d, unsigned int err, const char *msg)
 		log_msg("warn", d->ref, "db conflict: %s", msg);
 		return MB_AGAIN;
 	}
+	/* ER_UNKNOWN_COM_ERROR: a Galera node that left the majority ("WSREP not ready") */
 	if (err >= CR_MIN_ERROR || err == ER_SERVER_SHUTDOWN || err == ER_CONNECTION_KILLED ||
-	    err == ER_QUERY_INTERRUPTED) {
+	    err == ER_QUERY_INTERRUPTED || err == ER_UNKNOWN_COM_ERROR) {
 		log_msg("warn", d->ref, "db unavailable: %u %s", err, msg);
 		db_disconnect(d);
 		return MB_UNAVAIL;
@@ -347,9 +403,12 @@ db_run(db *d, const char *sql, const char *in, va_list ap, int *rc)
 			/*
 			 * A connection found dead at once (the server restarted) is
 			 * worth one more try; one that timed out is not: the caller
-			 * would wait twice as long for the same 503.
+			 * would wait twice as long for the same 503. So is a statement
+			 * of its own (autocommit) that lost a deadlock or, on Galera,
+			 * certification at its commit: nothing of it was kept.
 			 */
-			if (*rc == MB_UNAVAIL && !was_tx && attempt == 0 && clock_mono_ms() - t0 < 200)
+			if ((*rc == MB_UNAVAIL || *rc == MB_AGAIN) && !was_tx && attempt == 0 &&
+			    clock_mono_ms() - t0 < 200)
 				continue;
 			return NULL;
 		}

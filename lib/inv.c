@@ -5,6 +5,7 @@
  */
 #include "inv.h"
 #include "log.h"
+#include "nnlist.h"
 
 #include <nanomsg/nn.h>
 #include <nanomsg/reqrep.h>
@@ -247,7 +248,7 @@ inv_client_new(const char *url, int timeout_ms)
 	    nn_setsockopt(c->sock, NN_SOL_SOCKET, NN_RCVTIMEO, &timeout_ms, sizeof timeout_ms) < 0 ||
 	    nn_setsockopt(c->sock, NN_SOL_SOCKET, NN_SNDTIMEO, &timeout_ms, sizeof timeout_ms) < 0 ||
 	    nn_setsockopt(c->sock, NN_REQ, NN_REQ_RESEND_IVL, &resend, sizeof resend) < 0 ||
-	    nn_connect(c->sock, url) < 0) {
+	    nnlist_connect(c->sock, url) < 0) {
 		log_msg("error", NULL, "inventory client %s: %s", url, nn_strerror(nn_errno()));
 		if (c->sock >= 0)
 			nn_close(c->sock);

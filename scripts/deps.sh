@@ -29,7 +29,9 @@ pkgs_for() {
 	check) echo "${build[*]} ${runtime[*]} libcmocka-dev jq ${fuzzer[*]} chromium nodejs npm wrk socat" ;;
 	bench) echo "${build[*]} ${runtime[*]} wrk" ;;
 	fuzz)  echo "${build[*]} ${fuzzer[*]}" ;;
-	*) echo "deps.sh: unknown target '$1' (run, check, bench, fuzz)" >&2; return 1 ;;
+	# make cluster-*: network namespaces, Galera and its rsync state transfer
+	cluster) echo "${build[*]} ${runtime[*]} iproute2 galera-4 rsync jq" ;;
+	*) echo "deps.sh: unknown target '$1' (run, check, bench, fuzz, cluster)" >&2; return 1 ;;
 	esac
 }
 

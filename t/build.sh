@@ -99,5 +99,10 @@ clang_rt=$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null)
 covered fuzz "clang and its fuzzer runtime" "$(command -v clang)" "$clang_rt"
 # shellcheck disable=SC2046
 covered bench "the bench programs and tools" $(headers bench/*.c) $(progs wrk mariadb-slap)
+# (ip is iproute2's too, but dpkg -S cannot find /bin files through the /usr merge)
+# shellcheck disable=SC2046
+covered cluster "the programs and the Galera library scripts/cluster.sh uses" \
+	$(progs rsync wsrep_sst_rsync mariadbd mariadb-install-db nginx spawn-fcgi multiwatch jq curl) \
+	/usr/lib/galera/libgalera_smm.so
 
 [ "$FAILS" -eq 0 ]

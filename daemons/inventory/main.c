@@ -139,14 +139,14 @@ main(void)
 		log_msg("error", NULL, "cannot map EPOCH_FILE %s", c->epoch_file);
 		return 1;
 	}
-	if ((inv_sock = nn_socket(AF_SP_RAW, NN_REP)) < 0 || nn_bind(inv_sock, c->inventory_url) < 0) {
-		log_msg("error", NULL, "cannot bind %s: %s", c->inventory_url, nn_strerror(nn_errno()));
+	if ((inv_sock = nn_socket(AF_SP_RAW, NN_REP)) < 0 || nn_bind(inv_sock, c->inventory_listen) < 0) {
+		log_msg("error", NULL, "cannot bind %s: %s", c->inventory_listen, nn_strerror(nn_errno()));
 		return 1;
 	}
 	for (i = 0; i < nthreads; i++)
 		pthread_create(&workers[i], NULL, inventory_worker, NULL);
 	pthread_create(&sweeper, NULL, inventory_sweeper, NULL);
-	log_msg("info", NULL, "inventory ready on %s with %d threads", c->inventory_url, nthreads);
+	log_msg("info", NULL, "inventory ready on %s with %d threads", c->inventory_listen, nthreads);
 
 	sigwait(&stop, &sig);
 	log_msg("info", NULL, "signal %d: stopping", sig);

@@ -70,9 +70,9 @@ main(void)
 	}
 	if ((d = db_new(c, NULL)) == NULL ||
 	    (inv = inv_client_new(c->inventory_url, c->inventory_timeout_ms)) == NULL ||
-	    (sub = bus_sub_open(c->bus_url, 200)) < 0)
+	    (sub = bus_sub_open(c->bus_listen, 200)) < 0)
 		return 1;
-	log_msg("info", NULL, "orders-listener ready on %s (order TTL %llds)", c->bus_url,
+	log_msg("info", NULL, "orders-listener ready on %s (order TTL %llds)", c->bus_listen,
 	    (long long)c->order_ttl);
 	while (!stopping) {
 		char *msg = NULL;

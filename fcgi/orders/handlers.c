@@ -223,7 +223,19 @@ orders_new(app_ctx *x, const app_req *r, app_answer *a)
 	    "idem_key, created_at) VALUES (?, ?, ?, ?, " ORDER_UNPAID_SQL ", ?, ?)", "iiiizs",
 	    u.id, book_id, price, hid, key, created);
 	if (n < 0) {
-		orders_release(x, r, hid);
+		/*
+		 * An INSERT whose connection was lost may have committed all the
+		 * same (on Galera, through the rest of the cluster), and its retry
+		 * then meets it as a duplicate: release only a reservation no order
+		 * holds; when that cannot be read, the sweep releases it if orphaned.
+		 */
+		if ((rc = db_row(x->db, "SELECT id FROM orders WHERE history_id = ?", "i", "i",
+		    hid, &id)) == MB_OK) {
+			epoch_bump(epoch_user(u.id));
+			return order_answer(x, a, 201, id, u.id);
+		}
+		if (rc == MB_NONE)
+			orders_release(x, r, hid);
 		/* the same key raced us: its order stands, ours is undone */
 		if (n == MB_DUP && key != NULL && orders_by_key(x->db, u.id, key, &id) == MB_OK)
 			return order_answer(x, a, 200, id, u.id);

@@ -50,6 +50,10 @@ pay_tx(db *d, const app_req *r, int64_t uid, int64_t order_id, order_lock *lk, i
 	if (n < 0)
 		goto fail;
 	*pay_id = db_insert_id(d);
+	/* the order row itself: what makes a cancel on another Galera node conflict */
+	if ((n = db_exec(d, "UPDATE orders SET payment_id = ? WHERE id = ?", "ii", *pay_id,
+	    order_id)) < 0)
+		goto fail;
 	inv_new_id(ev->id);
 	ev->order_id = order_id;
 	ev->sent_time = clock_wall_us() / 1000000;
