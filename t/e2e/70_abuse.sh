@@ -176,6 +176,28 @@ one_escaped_line() {
 check "the request is one line with the newline escaped ($line)" one_escaped_line
 check "nor in nginx's access log" sh -c "! grep -q '^2026-11-27T14:00:00.000Z error' '$VAR_DIR/log/nginx-access.log'"
 
+# --- 7. a forged REQUEST_ID straight to the FastCGI socket ---------------------
+# Only the stack's own user (or root) reaches the socket now, but a REQUEST_ID
+# that is not in nginx's form (32 lowercase hex digits) is replaced anyway: it
+# is echoed as the X-Request-Id header and written to the logs.
+if command -v cgi-fcgi >/dev/null; then
+	# fcgi ID: the raw answer of the user service's /user/health to that REQUEST_ID
+	fcgi() { env -i REQUEST_METHOD=GET DOCUMENT_URI=/user/health "REQUEST_ID=$1" \
+		cgi-fcgi -bind -connect "$RUN/fcgi/user.sock" 2>/dev/null | tr -d '\r'; }
+	out=$(fcgi "x"$'\r\n'"Set-Cookie: evil=1")
+	no_injected() { grep -q '^Status: 200' <<<"$out" && ! grep -qi '^Set-Cookie' <<<"$out"; }
+	check "an injected REQUEST_ID adds no header ($(head -c 300 <<<"$out" | tr '\n' '|'))" no_injected
+	rid=$(sed -n 's/^X-Request-Id: //p' <<<"$out")
+	check "it gets a fresh id of 32 hex digits ($rid)" grep -qx '[0-9a-f]\{32\}' <<<"$rid"
+	check "the envelope carries the same id" grep -qF "\"ref\":\"$rid\"" <<<"$out"
+	rid=$(fcgi 0123456789ABCDEF0123456789abcdef | sed -n 's/^X-Request-Id: //p')
+	check "an upper-case id is replaced too ($rid)" grep -qx '[0-9a-f]\{32\}' <<<"$rid"
+	rid=$(fcgi 0123456789abcdef0123456789abcdef | sed -n 's/^X-Request-Id: //p')
+	check "nginx's form is kept ($rid)" [ "$rid" = 0123456789abcdef0123456789abcdef ]
+else
+	skip "a forged REQUEST_ID is replaced" "cgi-fcgi (libfcgi-bin) is not installed"
+fi
+
 # --- ordinary use -----------------------------------------------------------
 J=$TMP/jar
 new_user "$J"
