@@ -8,7 +8,8 @@
 #   run    compiler, the libraries' -dev packages, nginx, spawn-fcgi,
 #          multiwatch, MariaDB (server and client)
 #   check  run + cmocka (unit tests), jq, wrk (so t/build.sh can check bench's list), clang with its fuzzer runtime,
-#          chromium and node/npm (browser and Postman clients), newman and
+#          chromium and node/npm (browser and Postman clients), socat and
+#          libfcgi-bin's cgi-fcgi (70_abuse reaches sockets directly), newman and
 #          playwright-core from package-lock.json
 #   bench  run + wrk (mariadb-slap comes with mariadb-client)
 #   fuzz   the compiler, the libraries' -dev packages, clang and its runtime
@@ -26,7 +27,7 @@ fuzzer=(clang libclang-rt-14-dev)
 pkgs_for() {
 	case "$1" in
 	run)   echo "${build[*]} ${runtime[*]}" ;;
-	check) echo "${build[*]} ${runtime[*]} libcmocka-dev jq ${fuzzer[*]} chromium nodejs npm wrk socat" ;;
+	check) echo "${build[*]} ${runtime[*]} libcmocka-dev jq ${fuzzer[*]} chromium nodejs npm wrk socat libfcgi-bin" ;;
 	bench) echo "${build[*]} ${runtime[*]} wrk" ;;
 	fuzz)  echo "${build[*]} ${fuzzer[*]}" ;;
 	*) echo "deps.sh: unknown target '$1' (run, check, bench, fuzz)" >&2; return 1 ;;

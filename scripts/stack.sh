@@ -44,6 +44,8 @@ REGISTER_RATE=${REGISTER_RATE:-10r/m}
 REGISTER_BURST=${REGISTER_BURST:-5}
 REGISTER_GLOBAL_RATE=${REGISTER_GLOBAL_RATE:-2r/s}
 REGISTER_GLOBAL_BURST=${REGISTER_GLOBAL_BURST:-20}
+ORDER_RATE=${ORDER_RATE:-10r/m}
+ORDER_BURST=${ORDER_BURST:-5}
 MB_USER=${MB_USER:-microbook}
 NGINX_USER=www-data
 AS_ROOT=0
@@ -51,7 +53,7 @@ AS_ROOT=0
 
 # every knob of lib/cfg.c that may be passed through from the environment
 CFG_KEYS=(SESSION_IDLE SESSION_MAX COOKIE_SECURE PBKDF2_ITER DB_TIMEOUT INVENTORY_TIMEOUT_MS
-          INVENTORY_THREADS SWEEP_GRACE ORDER_TTL)
+          INVENTORY_THREADS SWEEP_GRACE ORDER_TTL MAX_OPEN_ORDERS)
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'stack: %s\n' "$*" >&2; exit 1; }
@@ -312,6 +314,8 @@ render_nginx() {
 		-e "s|@REGISTER_GLOBAL_RATE@|$REGISTER_GLOBAL_RATE|g" \
 		-e "s|@REGISTER_GLOBAL_BURST@|$REGISTER_GLOBAL_BURST|g" \
 		-e "s|@REGISTER_RETRY@|$(( a > b ? a : b ))|g" -e "s|@HSTS@|$hsts|g" \
+		-e "s|@ORDER_RATE@|$ORDER_RATE|g" -e "s|@ORDER_BURST@|$ORDER_BURST|g" \
+		-e "s|@ORDER_RETRY@|$(retry_after "$ORDER_RATE")|g" \
 		"$ROOT/nginx/nginx.conf.in"
 }
 

@@ -92,7 +92,7 @@ covered run "the programs scripts/stack.sh starts" \
 # shellcheck disable=SC2046
 covered check "the unit tests' headers and libraries" $(headers t/unit/*.c) $(libs -lcmocka)
 # shellcheck disable=SC2046
-covered check "the test tools" $(progs jq clang chromium node npm)
+covered check "the test tools" $(progs jq clang chromium node npm socat cgi-fcgi)
 # shellcheck disable=SC2046
 covered fuzz "the fuzz harnesses' headers" $(headers t/fuzz/*.c)
 clang_rt=$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null)

@@ -198,6 +198,91 @@ else
 	skip "a forged REQUEST_ID is replaced" "cgi-fcgi (libfcgi-bin) is not installed"
 fi
 
+# --- 8. stock hoarding: MAX_OPEN_ORDERS and a rate on /orders/new ----------------
+# restart_orders [VAR=value...]: the orders service (and nginx) again with these settings
+restart_orders() {
+	stop_pid "$RUN/orders.pid" multiwatch
+	stop_pid "$RUN/nginx.pid" nginx QUIT
+	env "$@" "$ROOT/scripts/stack.sh" start >/dev/null
+}
+stock() { sql "SELECT stock FROM books WHERE id = $1"; }
+open_orders() { sql "SELECT COUNT(*) FROM orders WHERE user_id = $1 AND state = 'unpaid'"; }
+restart_orders MAX_OPEN_ORDERS=5
+hoard=$(sql "INSERT INTO books (title, unit_price, stock, initial_stock) VALUES ('hoard $RANDOM', 100, 30, 30); SELECT LAST_INSERT_ID();")
+H=$TMP/hoarder
+new_user "$H"; hoarder=$UID_
+codes=""
+for i in $(seq 8); do api POST /orders/new -b "$H" -d "bookId=$hoard"; codes="$codes $STATUS"; done
+check "one account: 5 unpaid orders, then refused ($codes)" [ "$codes" = " 201 201 201 201 201 409 409 409" ]
+expect "past the cap: 409 TOO_MANY_OPEN_ORDERS" 409 TOO_MANY_OPEN_ORDERS
+check "refused orders hold no stock ($(stock "$hoard") of 30 left)" [ "$(stock "$hoard")" = 25 ]
+check "and write no order ($(open_orders "$hoarder") unpaid)" [ "$(open_orders "$hoarder")" = 5 ]
+O=$TMP/other
+new_user "$O"
+api POST /orders/new -b "$O" -d "bookId=$hoard"
+expect "another buyer still gets the book" 201
+oid=$(sql "SELECT id FROM orders WHERE user_id = $hoarder AND state = 'unpaid' ORDER BY id LIMIT 1")
+api POST /orders/cancel -b "$H" -d "orderId=$oid"
+expect "the hoarder cancels one" 200
+api POST /orders/new -b "$H" -d "bookId=$hoard"
+expect "and may order again" 201
+# two orders at once at 4 open: the count and the insert are under the user's row lock
+C=$TMP/concurrent
+new_user "$C"; cu=$UID_
+for i in 1 2 3 4; do api POST /orders/new -b "$C" -d "bookId=$hoard"; done
+before=$(stock "$hoard")
+for i in 1 2; do
+	curl -s -m 15 -o /dev/null -w '%{http_code}\n' -b "$C" -d "bookId=$hoard" "$BASE/orders/new" >"$TMP/race.$i" &
+done
+wait
+codes=$(sort "$TMP"/race.* | paste -sd' ')
+check "two orders at once at 4 of 5: one written, one refused ($codes)" [ "$codes" = "201 409" ]
+check "5 unpaid orders, not 6 ($(open_orders "$cu"))" [ "$(open_orders "$cu")" = 5 ]
+check "the refused one's copy was released ($before -> $(stock "$hoard"))" [ "$(stock "$hoard")" = $((before - 1)) ]
+
+book0=$(sql "INSERT INTO books (title, unit_price, stock, initial_stock) VALUES ('other $RANDOM', 100, 5, 5); SELECT LAST_INSERT_ID();")
+restart_nginx ORDER_RATE=1r/m ORDER_BURST=2
+R=$TMP/rated
+new_user "$R"
+codes=""
+for i in 1 2 3 4; do api POST /orders/new -b "$R" -d "bookId=$hoard"; codes="$codes $STATUS"; [ "$STATUS" = 429 ] && break; done
+check "new orders of one session past the burst are refused ($codes)" [ "$codes" = " 201 201 201 429" ]
+expect "the order rate: 429 RATE_LIMITED" 429 RATE_LIMITED
+check "the order 429 has Retry-After ($(header Retry-After))" [ "$(header Retry-After)" = 60 ]
+api POST /orders/new -b "$O" -d "bookId=$hoard"
+expect "another user still orders" 201
+api GET /orders -b "$R"
+expect "the limited user still reads their orders" 200
+restart_orders # the suite's settings again
+
+# --- 9. an Idempotency-Key reused with another body ---------------------------
+I=$TMP/idem
+new_user "$I"; iu=$UID_
+key=abuse-$RANDOM
+api POST /orders/new -b "$I" -H "Idempotency-Key: $key" -d "bookId=$hoard"
+expect "an order with a key" 201
+first=$(jqb .data.orderId)
+api POST /orders/new -b "$I" -H "Idempotency-Key: $key" -d "bookId=$book0"
+expect "the same key for another book: 422 IDEMPOTENCY_KEY_REUSED" 422 IDEMPOTENCY_KEY_REUSED
+check "nothing written ($(sql "SELECT COUNT(*) FROM orders WHERE user_id = $iu") orders)" \
+	[ "$(sql "SELECT COUNT(*) FROM orders WHERE user_id = $iu")" = 1 ]
+api POST /orders/new -b "$I" -H "Idempotency-Key: $key" -d "bookId=$hoard"
+check "the same key and book: the first order again ($STATUS $(jqb .data.orderId))" \
+	[ "$STATUS $(jqb .data.orderId)" = "200 $first" ]
+# the same key twice at once: one order, both answered with it, one copy held
+key=abuse-race-$RANDOM
+before=$(stock "$hoard")
+for i in 1 2; do
+	curl -s -m 15 -o "$TMP/idem.$i" -w '%{http_code}\n' -b "$I" -H "Idempotency-Key: $key" \
+		-d "bookId=$hoard" "$BASE/orders/new" >"$TMP/idem-code.$i" &
+done
+wait
+codes=$(sort "$TMP"/idem-code.* | paste -sd' ')
+ids=$(jq -r .data.orderId "$TMP/idem.1" "$TMP/idem.2" | sort -u | paste -sd' ')
+check "the same key twice at once: 201 and 200 ($codes)" [ "$codes" = "200 201" ]
+check "both answered with the one order ($ids)" [ "$(wc -w <<<"$ids")" = 1 ]
+check "one copy held ($before -> $(stock "$hoard"))" wait_for 2 test "$(stock "$hoard")" = $((before - 1))
+
 # --- ordinary use -----------------------------------------------------------
 J=$TMP/jar
 new_user "$J"
