@@ -19,8 +19,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build=(gcc libc6-dev make pkg-config libfcgi-dev libmariadb-dev libjansson-dev libssl-dev
-       uuid-dev libnanomsg-dev)
-runtime=(curl openssl spawn-fcgi multiwatch nginx mariadb-server mariadb-client)
+       uuid-dev libnanomsg-dev libcrack2-dev)
+runtime=(curl openssl spawn-fcgi multiwatch nginx mariadb-server mariadb-client cracklib-runtime)
 fuzzer=(clang libclang-rt-14-dev)
 
 # pkgs_for TARGET: the packages of one target

@@ -3,7 +3,7 @@
 # FastCGI services and nginx, all under $VAR_DIR with pid files there, so
 # two stacks (PORT, VAR_DIR) can run side by side and `stop` touches only
 # what `start` started.
-#   scripts/stack.sh start|stop|status
+#   scripts/stack.sh start|stop|status      (DEMO=0 start: without the demo data)
 #   scripts/stack.sh render-nginx   nginx/nginx.conf.in with this stack's values, on
 #                                  stdout (make bench renders its floor nginx so)
 #   scripts/stack.sh daemon NAME   (re)starts one daemon if it is not running
@@ -53,7 +53,8 @@ AS_ROOT=0
 
 # every knob of lib/cfg.c that may be passed through from the environment
 CFG_KEYS=(SESSION_IDLE SESSION_MAX COOKIE_SECURE PBKDF2_ITER DB_TIMEOUT INVENTORY_TIMEOUT_MS
-          INVENTORY_THREADS SWEEP_GRACE ORDER_TTL MAX_OPEN_ORDERS)
+          INVENTORY_THREADS SWEEP_GRACE ORDER_TTL MAX_OPEN_ORDERS LOGIN_FAILS LOGIN_FAIL_WINDOW
+          LOGIN_BACKOFF)
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'stack: %s\n' "$*" >&2; exit 1; }
@@ -224,6 +225,9 @@ SQL
   version VARCHAR(64) NOT NULL PRIMARY KEY, applied_at DATETIME NOT NULL)"
 	for f in "$ROOT"/sql/[0-9]*.sql; do
 		v=$(basename "$f" .sql)
+		# DEMO=0: no demo data (user micro / 123, the books); a later start
+		# without DEMO=0 would still load it, once
+		[ "${DEMO:-1}" = 0 ] && [ "$v" = 002_demo ] && continue
 		if [ -z "$("${MIGRATE[@]}" -N -e "SELECT 1 FROM schema_migrations WHERE version='$v'")" ]; then
 			"${MIGRATE[@]}" <"$f" || die "migration $v failed"
 			"${MIGRATE[@]}" -e "INSERT INTO schema_migrations VALUES ('$v', UTC_TIMESTAMP())"

@@ -117,6 +117,7 @@ api GET /orders/books; headers_ok "an API answer ($STATUS)"
 api GET /user/me; headers_ok "an API error ($STATUS)"
 api POST /user/login -d userName=micro -d pwd=wrong; headers_ok "a failed login ($STATUS)"
 api POST /user/register --data-binary "userName=$(head -c 20000 /dev/zero | tr '\0' a)"; headers_ok "nginx's 413 ($STATUS)"
+expect "nginx's 413 on /user/register is in the envelope (its own error_page keeps the server's)" 413 PAYLOAD_TOO_LARGE
 api GET /orders/books -H "X-Big: $(head -c 70000 /dev/zero | tr '\0' a)"; headers_ok "nginx's 400 ($STATUS)"
 check "no HSTS over plain HTTP by default" [ -z "$(header Strict-Transport-Security)" ]
 check "the page has no inline script or style (CSP would block it)" \
@@ -199,12 +200,15 @@ else
 fi
 
 # --- 8. stock hoarding: MAX_OPEN_ORDERS and a rate on /orders/new ----------------
-# restart_orders [VAR=value...]: the orders service (and nginx) again with these settings
-restart_orders() {
-	stop_pid "$RUN/orders.pid" multiwatch
+# restart_service NAME [VAR=value...]: that FastCGI service (and nginx) again with these settings
+restart_service() {
+	local name=$1
+	shift
+	stop_pid "$RUN/$name.pid" multiwatch
 	stop_pid "$RUN/nginx.pid" nginx QUIT
 	env "$@" "$ROOT/scripts/stack.sh" start >/dev/null
 }
+restart_orders() { restart_service orders "$@"; }
 stock() { sql "SELECT stock FROM books WHERE id = $1"; }
 open_orders() { sql "SELECT COUNT(*) FROM orders WHERE user_id = $1 AND state = 'unpaid'"; }
 restart_orders MAX_OPEN_ORDERS=5
@@ -282,6 +286,58 @@ ids=$(jq -r .data.orderId "$TMP/idem.1" "$TMP/idem.2" | sort -u | paste -sd' ')
 check "the same key twice at once: 201 and 200 ($codes)" [ "$codes" = "200 201" ]
 check "both answered with the one order ($ids)" [ "$(wc -w <<<"$ids")" = 1 ]
 check "one copy held ($before -> $(stock "$hoard"))" wait_for 2 test "$(stock "$hoard")" = $((before - 1))
+
+# --- 10. weak passwords (cracklib) -----------------------------------------------
+for pw in password 12345678 abcdefgh; do
+	api POST /user/register -d "userName=weak$RANDOM$RANDOM" -d "pwd=$pw"
+	expect "register with '$pw': 400 INVALID_ARGUMENT" 400 INVALID_ARGUMENT
+	check "  its detail says why ($(jqb .error.detail))" grep -q '^password is too weak: it ' <<<"$(jqb .error.detail)"
+done
+n=zorbatrix$RANDOM
+api POST /user/register -d "userName=$n" -d "pwd=$n"
+expect "the user name as password: 400 ($(jqb .error.detail))" 400 INVALID_ARGUMENT
+check "nothing written for it" [ "$(sql "SELECT COUNT(*) FROM users WHERE name = '$n'")" = 0 ]
+api POST /user/register -d "userName=$n" -d "pwd=$TEST_PWD"
+expect "a strong password registers" 201
+api POST /user/login -d userName=micro -d pwd=123
+expect "the demo account (demo data, sql/002_demo.sql) still logs in" 200
+
+# --- 11. per-account login backoff -------------------------------------------------
+# after LOGIN_FAILS (5) failures of one name, each attempt is refused for
+# LOGIN_BACKOFF seconds, doubled with each further failure; the same for a
+# name that does not exist
+restart_service user LOGIN_BACKOFF=2
+K=$TMP/known
+new_user "$K"; known=$UNAME
+unknown=nobody$RANDOM$RANDOM
+between() { [ "$1" -ge "$2" ] 2>/dev/null && [ "$1" -le "$3" ]; }
+# tries NAME PWD N: N logins; their statuses in codes (the last answer in STATUS etc.)
+tries() { local i; codes=""; for i in $(seq "$3"); do api POST /user/login -d "userName=$1" -d "pwd=$2"; codes="$codes $STATUS"; done; }
+for who in known unknown; do
+	n=${!who}
+	tries "$n" wrong-Lantern-1 6
+	check "$who name: 5 failures, then refused ($codes)" [ "$codes" = " 401 401 401 401 401 429" ]
+	expect "$who name: 429 RATE_LIMITED" 429 RATE_LIMITED
+	ra=$(header Retry-After)
+	check "$who name: Retry-After is the backoff ($ra)" between "$ra" 1 2
+	eval "body_$who=\$(jqb .error.detail)"
+done
+check "the same answer for an unknown name ($body_unknown)" [ "$body_known" = "$body_unknown" ]
+api POST /user/login -d "userName=$known" -d "pwd=$TEST_PWD"
+expect "the right password while blocked: refused too (it reveals nothing)" 429 RATE_LIMITED
+tries "$unknown" wrong-Lantern-1 1
+check "unknown name, still blocked: not counted ($codes)" [ "$codes" = " 429" ]
+sleep 2.2
+tries "$unknown" wrong-Lantern-1 2
+check "after the backoff one more failure, then refused again ($codes)" [ "$codes" = " 401 429" ]
+ra=$(header Retry-After)
+check "the next backoff is longer ($ra s)" between "$ra" 3 4
+api POST /user/login -d "userName=$known" -d "pwd=$TEST_PWD"
+expect "after the backoff the right password logs in" 200
+check "a successful login forgets the failures" [ "$(sql "SELECT COUNT(*) FROM login_failures WHERE name = '$known'")" = 0 ]
+tries "$known" wrong-Lantern-1 1
+check "and the count starts again ($codes)" [ "$codes" = " 401" ]
+restart_service user # the suite's settings again
 
 # --- ordinary use -----------------------------------------------------------
 J=$TMP/jar
