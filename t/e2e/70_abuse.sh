@@ -339,6 +339,34 @@ tries "$known" wrong-Lantern-1 1
 check "and the count starts again ($codes)" [ "$codes" = " 401" ]
 restart_service user # the suite's settings again
 
+# --- 12. a register flood cannot starve logins -------------------------------------
+# Each registration is a full PBKDF2 (here the real 600000 iterations); nginx
+# lets REGISTER_CONCURRENCY (2, half the user workers) run at once and
+# answers the rest 429, so a login (micro's hash: 600000 iterations too)
+# still finds a free worker.
+restart_service user PBKDF2_ITER=600000 REGISTER_CONCURRENCY=2
+flood() {
+	local i
+	for i in $(seq 40); do
+		curl -s -o /dev/null -w '%{http_code}\n' -m 60 -d "userName=fl$RANDOM$i" -d "pwd=$TEST_PWD" \
+			"$BASE/user/register" &
+	done
+	wait
+}
+flood >"$TMP/flood" &
+fpid=$!
+sleep 0.5
+t0=$(date +%s%N)
+api POST /user/login -d userName=micro -d pwd=123
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+expect "a login during a register flood: 200" 200
+check "in bounded time (${ms} ms < 5000)" [ "$ms" -lt 5000 ]
+wait "$fpid"
+c201=$(grep -c '^201$' "$TMP/flood") c429=$(grep -c '^429$' "$TMP/flood")
+flood_ok() { [ "$c201" -ge 1 ] && [ "$c429" -ge 1 ] && [ $((c201 + c429)) = 40 ]; }
+check "the flood: some registered, the rest 429 ($c201 x 201, $c429 x 429 of 40)" flood_ok
+restart_service user # the suite's settings again
+
 # --- ordinary use -----------------------------------------------------------
 J=$TMP/jar
 new_user "$J"
