@@ -367,6 +367,27 @@ flood_ok() { [ "$c201" -ge 1 ] && [ "$c429" -ge 1 ] && [ $((c201 + c429)) = 40 ]
 check "the flood: some registered, the rest 429 ($c201 x 201, $c429 x 429 of 40)" flood_ok
 restart_service user # the suite's settings again
 
+# --- 13. the __Host- cookie name with COOKIE_SECURE=1 -------------------------------
+restart_service user COOKIE_SECURE=1
+api POST /user/login -d userName=micro -d pwd=123
+expect "COOKIE_SECURE=1: login" 200
+set_cookie=$(header Set-Cookie)
+check "the cookie is __Host-mb_session, Secure, Path=/, no Domain ($set_cookie)" \
+	grep -qE '^__Host-mb_session=[^;]+; Path=/; .*; Secure$' <<<"$set_cookie"
+check "  and names no Domain" sh -c "! grep -qi domain <<EOF
+$set_cookie
+EOF"
+value=$(sed 's/^__Host-mb_session=\([^;]*\);.*/\1/' <<<"$set_cookie")
+api GET /user/me -H "Cookie: __Host-mb_session=$value"
+expect "the __Host- cookie is read" 200
+api GET /user/me -H "Cookie: mb_session=$value"
+expect "the plain name is not (only the configured one)" 401 UNAUTHENTICATED
+restart_service user # the suite's settings again
+api GET /user/me -H "Cookie: __Host-mb_session=$value"
+expect "COOKIE_SECURE=0: the __Host- name is not read" 401 UNAUTHENTICATED
+api GET /user/me -H "Cookie: mb_session=$value"
+expect "COOKIE_SECURE=0: mb_session is" 200
+
 # --- ordinary use -----------------------------------------------------------
 J=$TMP/jar
 new_user "$J"
