@@ -4,9 +4,15 @@
 # root, the FastCGI and ipc sockets are closed to other local users, the
 # services' database account cannot change the schema, every answer carries
 # the security headers, /user/register is rate limited per address and in
-# all (429 RATE_LIMITED with Retry-After), and a forged line in a path stays
-# one escaped line in the log. nginx is restarted with low limits for the
-# limit checks and with the suite's settings at the end.
+# all (429 RATE_LIMITED with Retry-After), a forged line in a path stays one
+# escaped line in the log, a forged REQUEST_ID is replaced, one account
+# holds at most MAX_OPEN_ORDERS unpaid orders and /orders/new is rate
+# limited, an Idempotency-Key reused for another book is 422, weak passwords
+# are refused, failed logins of one name back off (alike for unknown names),
+# a register flood leaves logins a worker, and COOKIE_SECURE=1 names the
+# cookie __Host-mb_session. nginx and the user and orders services are
+# restarted with low limits for the limit checks and with the suite's
+# settings after each.
 source "$(dirname "$0")/lib.sh"
 source "$ROOT/scripts/pids.sh"
 RUN=$VAR_DIR/run
