@@ -13,7 +13,8 @@ CC        ?= cc
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Ilib \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
-LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+# cracklib (password strength, the user service) has no pkg-config file
+LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrack -lpthread
 ifeq ($(SAN),1)
 CFLAGS    += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 LDFLAGS   += -fsanitize=address,undefined

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 static app_ctx    app_x;
 static app_req    app_r;
@@ -338,6 +340,31 @@ app_write(FCGX_Request *f, const app_req *r, app_answer *a)
 	a->status = status;
 }
 
+/*
+ * A fresh request id in nginx's form (32 lowercase hex digits), for a
+ * request that came without a valid one: random, or, should the kernel
+ * refuse, the clock and a counter.
+ */
+static void
+app_new_ref(char out[REQ_ID_HEX + 1], int64_t t0)
+{
+	static const char hex[] = "0123456789abcdef";
+	static uint64_t n;
+	unsigned char b[REQ_ID_HEX / 2];
+	int i;
+
+	if (getrandom(b, sizeof b, GRND_NONBLOCK) != (ssize_t)sizeof b) {
+		uint64_t v[2] = { (uint64_t)t0, ++n ^ ((uint64_t)getpid() << 32) };
+
+		memcpy(b, v, sizeof b);
+	}
+	for (i = 0; i < REQ_ID_HEX / 2; i++) {
+		out[2 * i] = hex[b[i] >> 4];
+		out[2 * i + 1] = hex[b[i] & 15];
+	}
+	out[REQ_ID_HEX] = '\0';
+}
+
 static void
 app_handle(FCGX_Request *f, const app_route *routes, int n)
 {
@@ -345,7 +372,7 @@ app_handle(FCGX_Request *f, const app_route *routes, int n)
 	app_answer *a = &app_a;
 	const app_route *rt;
 	const char *q;
-	char detail[256], gen_ref[40];
+	char detail[256], gen_ref[REQ_ID_HEX + 1];
 	int64_t t0 = clock_mono_us();
 
 	req_params_reset(&r->params);
@@ -359,8 +386,8 @@ app_handle(FCGX_Request *f, const app_route *routes, int n)
 		r->method = "GET";
 	if (r->path == NULL)
 		r->path = "/";
-	if (r->ref == NULL || *r->ref == '\0') {
-		snprintf(gen_ref, sizeof gen_ref, "%016llx", (unsigned long long)t0);
+	if (!req_id_ok(r->ref)) { /* only nginx's form: it is echoed as a header */
+		app_new_ref(gen_ref, t0);
 		r->ref = gen_ref;
 	}
 	app_answer_init(a, r->ref);

@@ -43,6 +43,12 @@ auth_slot(const char *sid)
 	return &auth_cache[cache_hash(sid) % AUTH_CACHE];
 }
 
+const char *
+auth_cookie_name(const cfg *c)
+{
+	return c->cookie_secure ? "__Host-" SESSION_COOKIE : SESSION_COOKIE;
+}
+
 size_t
 auth_cookie(const cfg *c, const session *s, int64_t now, char *out, size_t cap)
 {
@@ -52,13 +58,13 @@ auth_cookie(const cfg *c, const session *s, int64_t now, char *out, size_t cap)
 
 	if (s == NULL)
 		n = snprintf(out, cap, "%s=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax%s",
-		    SESSION_COOKIE, c->cookie_secure ? "; Secure" : "");
+		    auth_cookie_name(c), c->cookie_secure ? "; Secure" : "");
 	else {
 		if (session_encode(s, value, sizeof value) == 0)
 			return 0;
 		max_age = s->iat + c->session_max - now;
 		n = snprintf(out, cap, "%s=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Lax%s",
-		    SESSION_COOKIE, value, (long long)(max_age > 0 ? max_age : 0),
+		    auth_cookie_name(c), value, (long long)(max_age > 0 ? max_age : 0),
 		    c->cookie_secure ? "; Secure" : "");
 	}
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
@@ -75,7 +81,7 @@ auth_require(db *d, const cfg *c, const char *cookie, int64_t now, auth_user *u)
 
 	u->refresh = 0;
 	u->why = NULL;
-	rc = req_cookie(cookie, SESSION_COOKIE, value, sizeof value);
+	rc = req_cookie(cookie, auth_cookie_name(c), value, sizeof value);
 	if (rc == MB_NONE) {
 		u->why = "log in first (no session cookie)";
 		return MB_DECLINED;

@@ -37,6 +37,13 @@ int    auth_login(db *d, const cfg *c, int64_t uid, int64_t now, session *s);
 /* Revokes u's session: MB_OK, or the database's failure. */
 int    auth_logout(db *d, const auth_user *u);
 /*
+ * The session cookie's name: "mb_session", or with COOKIE_SECURE=1
+ * "__Host-mb_session" (browsers then keep it only if it came over HTTPS with
+ * Secure and Path=/ and no Domain, so a sibling host or plain HTTP cannot
+ * plant one). Only the configured name is read.
+ */
+const char *auth_cookie_name(const cfg *c);
+/*
  * The Set-Cookie header's value for session s at unix time `now`, or, with
  * s NULL, the one that clears the cookie. Its length, or 0 when it cannot
  * be written (no key, or cap too small).

@@ -180,6 +180,10 @@ cfg_parse(cfg *c, char *err, size_t cap)
 	c->sweep_grace = cfg_int("SWEEP_GRACE", 60, 1, 86400, err, cap);
 	c->bus_url = cfg_str("BUS_URL", "ipc:///tmp/microbook-bus.ipc");
 	c->order_ttl = cfg_int("ORDER_TTL", 900, 1, 86400 * 30, err, cap);
+	c->max_open_orders = cfg_int("MAX_OPEN_ORDERS", 5, 0, 1000000000, err, cap);
+	c->login_fails = cfg_int("LOGIN_FAILS", 5, 0, 1000000, err, cap);
+	c->login_fail_window = cfg_int("LOGIN_FAIL_WINDOW", 900, 1, 86400, err, cap);
+	c->login_backoff = cfg_int("LOGIN_BACKOFF", 30, 1, 86400, err, cap);
 	c->log_dir = cfg_str("LOG_DIR", NULL);
 	cfg_parse_hosts(c, err, cap);
 	return err[0] == '\0' ? 0 : -1;

@@ -34,6 +34,10 @@ typedef struct cfg {
 	int64_t     sweep_grace;       /* seconds before an orphan reservation is released */
 	const char *bus_url;
 	int64_t     order_ttl;         /* seconds an order may stay unpaid */
+	int64_t     max_open_orders;   /* unpaid orders a user may hold; 0: no cap */
+	int64_t     login_fails;       /* failed logins of one name before the backoff; 0: none */
+	int64_t     login_fail_window; /* seconds the failures are counted over */
+	int64_t     login_backoff;     /* seconds of the first refusal; doubles, up to the window */
 
 	const char *log_dir;
 	char       *session_buf;       /* the storage session_keys point into */

@@ -277,3 +277,16 @@ req_media_is(const char *content_type, const char *type)
 		content_type++;
 	return *content_type == '\0' || *content_type == ';';
 }
+
+int
+req_id_ok(const char *s)
+{
+	int i;
+
+	if (s == NULL)
+		return 0;
+	for (i = 0; i < REQ_ID_HEX; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[REQ_ID_HEX] == '\0';
+}

@@ -48,6 +48,14 @@ int         req_parse_id(const char *s, int64_t *out);
  */
 int         req_cookie(const char *header, const char *name, char *out, size_t cap);
 
+/*
+ * 1 when s is a request id in the form nginx's $request_id has: exactly
+ * REQ_ID_HEX lowercase hex digits. Anything else (a REQUEST_ID sent straight
+ * to a FastCGI socket, "x\r\nSet-Cookie: ...") is replaced by a fresh one.
+ */
+#define REQ_ID_HEX 32
+int         req_id_ok(const char *s);
+
 /* 1 when the media type (before any ';') equals `type`, case-insensitively. */
 int         req_media_is(const char *content_type, const char *type);
 

@@ -21,6 +21,8 @@ static const struct {
 	[E_OUT_OF_STOCK]           = { "OUT_OF_STOCK", 409 },
 	[E_ALREADY_PAID]           = { "ALREADY_PAID", 409 },
 	[E_ORDER_CLOSED]           = { "ORDER_CLOSED", 409 },
+	[E_TOO_MANY_OPEN_ORDERS]   = { "TOO_MANY_OPEN_ORDERS", 409 },
+	[E_IDEMPOTENCY_KEY_REUSED] = { "IDEMPOTENCY_KEY_REUSED", 422 },
 	[E_PAYLOAD_TOO_LARGE]      = { "PAYLOAD_TOO_LARGE", 413 },
 	[E_UNSUPPORTED_MEDIA_TYPE] = { "UNSUPPORTED_MEDIA_TYPE", 415 },
 	[E_RATE_LIMITED]           = { "RATE_LIMITED", 429 },
@@ -65,6 +67,7 @@ resp_status_line(int status)
 	case 409: return "409 Conflict";
 	case 413: return "413 Payload Too Large";
 	case 415: return "415 Unsupported Media Type";
+	case 422: return "422 Unprocessable Content";
 	case 429: return "429 Too Many Requests";
 	case 503: return "503 Service Unavailable";
 	default:  return "500 Internal Server Error";

@@ -21,6 +21,11 @@ export LOGIN_RATE=${LOGIN_RATE:-50r/s} LOGIN_BURST=${LOGIN_BURST:-100}
 # limits far above the defaults (70_abuse restarts nginx with low ones).
 export REGISTER_RATE=${REGISTER_RATE:-1000r/s} REGISTER_BURST=${REGISTER_BURST:-1000}
 export REGISTER_GLOBAL_RATE=${REGISTER_GLOBAL_RATE:-1000r/s} REGISTER_GLOBAL_BURST=${REGISTER_GLOBAL_BURST:-1000}
+export REGISTER_CONCURRENCY=${REGISTER_CONCURRENCY:-1000}
+# 20_orders' storm, 30_payment, 40_faults make many orders per user: the
+# per-user limits (MAX_OPEN_ORDERS, ORDER_RATE) far above the defaults too.
+export MAX_OPEN_ORDERS=${MAX_OPEN_ORDERS:-100000}
+export ORDER_RATE=${ORDER_RATE:-100000r/s} ORDER_BURST=${ORDER_BURST:-100000}
 export BASE=http://127.0.0.1:$PORT
 
 passed=0

@@ -8,7 +8,8 @@
 #   run    compiler, the libraries' -dev packages, nginx, spawn-fcgi,
 #          multiwatch, MariaDB (server and client)
 #   check  run + cmocka (unit tests), jq, wrk (so t/build.sh can check bench's list), clang with its fuzzer runtime,
-#          chromium and node/npm (browser and Postman clients), newman and
+#          chromium and node/npm (browser and Postman clients), socat and
+#          libfcgi-bin's cgi-fcgi (70_abuse reaches sockets directly), newman and
 #          playwright-core from package-lock.json
 #   bench  run + wrk (mariadb-slap comes with mariadb-client)
 #   fuzz   the compiler, the libraries' -dev packages, clang and its runtime
@@ -18,15 +19,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build=(gcc libc6-dev make pkg-config libfcgi-dev libmariadb-dev libjansson-dev libssl-dev
-       uuid-dev libnanomsg-dev)
-runtime=(curl openssl spawn-fcgi multiwatch nginx mariadb-server mariadb-client)
+       uuid-dev libnanomsg-dev libcrack2-dev)
+runtime=(curl openssl spawn-fcgi multiwatch nginx mariadb-server mariadb-client cracklib-runtime)
 fuzzer=(clang libclang-rt-14-dev)
 
 # pkgs_for TARGET: the packages of one target
 pkgs_for() {
 	case "$1" in
 	run)   echo "${build[*]} ${runtime[*]}" ;;
-	check) echo "${build[*]} ${runtime[*]} libcmocka-dev jq ${fuzzer[*]} chromium nodejs npm wrk socat" ;;
+	check) echo "${build[*]} ${runtime[*]} libcmocka-dev jq ${fuzzer[*]} chromium nodejs npm wrk socat libfcgi-bin" ;;
 	bench) echo "${build[*]} ${runtime[*]} wrk" ;;
 	fuzz)  echo "${build[*]} ${fuzzer[*]}" ;;
 	# make cluster-*: network namespaces, Galera and its rsync state transfer

@@ -3,7 +3,7 @@
 # FastCGI services and nginx, all under $VAR_DIR with pid files there, so
 # two stacks (PORT, VAR_DIR) can run side by side and `stop` touches only
 # what `start` started.
-#   scripts/stack.sh start|stop|status
+#   scripts/stack.sh start|stop|status      (DEMO=0 start: without the demo data)
 #   scripts/stack.sh render-nginx   nginx/nginx.conf.in with this stack's values, on
 #                                  stdout (make bench renders its floor nginx so)
 #   scripts/stack.sh daemon NAME   (re)starts one daemon if it is not running
@@ -44,6 +44,10 @@ REGISTER_RATE=${REGISTER_RATE:-10r/m}
 REGISTER_BURST=${REGISTER_BURST:-5}
 REGISTER_GLOBAL_RATE=${REGISTER_GLOBAL_RATE:-2r/s}
 REGISTER_GLOBAL_BURST=${REGISTER_GLOBAL_BURST:-20}
+# fewer than FCGI_WORKERS, so a register flood leaves user workers for logins
+REGISTER_CONCURRENCY=${REGISTER_CONCURRENCY:-$(( FCGI_WORKERS > 2 ? FCGI_WORKERS / 2 : 1 ))}
+ORDER_RATE=${ORDER_RATE:-10r/m}
+ORDER_BURST=${ORDER_BURST:-5}
 MB_USER=${MB_USER:-microbook}
 NGINX_USER=www-data
 AS_ROOT=0
@@ -51,7 +55,8 @@ AS_ROOT=0
 
 # every knob of lib/cfg.c that may be passed through from the environment
 CFG_KEYS=(SESSION_IDLE SESSION_MAX COOKIE_SECURE PBKDF2_ITER DB_TIMEOUT INVENTORY_TIMEOUT_MS
-          INVENTORY_THREADS SWEEP_GRACE ORDER_TTL)
+          INVENTORY_THREADS SWEEP_GRACE ORDER_TTL MAX_OPEN_ORDERS LOGIN_FAILS LOGIN_FAIL_WINDOW
+          LOGIN_BACKOFF)
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'stack: %s\n' "$*" >&2; exit 1; }
@@ -222,6 +227,9 @@ SQL
   version VARCHAR(64) NOT NULL PRIMARY KEY, applied_at DATETIME NOT NULL)"
 	for f in "$ROOT"/sql/[0-9]*.sql; do
 		v=$(basename "$f" .sql)
+		# DEMO=0: no demo data (user micro / 123, the books); a later start
+		# without DEMO=0 would still load it, once
+		[ "${DEMO:-1}" = 0 ] && [ "$v" = 002_demo ] && continue
 		if [ -z "$("${MIGRATE[@]}" -N -e "SELECT 1 FROM schema_migrations WHERE version='$v'")" ]; then
 			"${MIGRATE[@]}" <"$f" || die "migration $v failed"
 			"${MIGRATE[@]}" -e "INSERT INTO schema_migrations VALUES ('$v', UTC_TIMESTAMP())"
@@ -312,6 +320,9 @@ render_nginx() {
 		-e "s|@REGISTER_GLOBAL_RATE@|$REGISTER_GLOBAL_RATE|g" \
 		-e "s|@REGISTER_GLOBAL_BURST@|$REGISTER_GLOBAL_BURST|g" \
 		-e "s|@REGISTER_RETRY@|$(( a > b ? a : b ))|g" -e "s|@HSTS@|$hsts|g" \
+		-e "s|@REGISTER_CONCURRENCY@|$REGISTER_CONCURRENCY|g" \
+		-e "s|@ORDER_RATE@|$ORDER_RATE|g" -e "s|@ORDER_BURST@|$ORDER_BURST|g" \
+		-e "s|@ORDER_RETRY@|$(retry_after "$ORDER_RATE")|g" \
 		"$ROOT/nginx/nginx.conf.in"
 }
 

@@ -186,10 +186,88 @@ idem_key_ok(const char *k)
 
 /* The order an earlier request with the same Idempotency-Key made, if any. */
 static int
-orders_by_key(db *d, int64_t uid, const char *key, int64_t *id)
+orders_by_key(db *d, int64_t uid, const char *key, int64_t *id, int64_t *book_id)
 {
-	return db_row(d, "SELECT id FROM orders WHERE user_id = ? AND idem_key = ?", "is", "i",
-	    uid, key, id);
+	return db_row(d, "SELECT id, book_id FROM orders WHERE user_id = ? AND idem_key = ?",
+	    "is", "ii", uid, key, id, book_id);
+}
+
+/*
+ * The answer to a request whose Idempotency-Key already made order id (of
+ * book kept_book): that order, 200, when the request asks for the same
+ * book; 422 IDEMPOTENCY_KEY_REUSED, nothing written, when not.
+ */
+static int
+orders_replay(app_ctx *x, app_answer *a, int64_t uid, int64_t id, int64_t kept_book,
+    int64_t book_id)
+{
+	if (kept_book != book_id)
+		return app_fail(a, E_IDEMPOTENCY_KEY_REUSED, "this Idempotency-Key was used for an "
+		    "order of book %lld; use a new key for another order", (long long)kept_book);
+	return order_answer(x, a, 200, id, uid);
+}
+
+/* The user's unpaid orders: MB_OK with *n, or the database's failure. */
+static int
+orders_open(db *d, int64_t uid, int64_t *n)
+{
+	return db_row(d, "SELECT COUNT(*) FROM orders FORCE INDEX (orders_user_state) "
+	    "WHERE user_id = ? AND state = " ORDER_UNPAID_SQL, "i", "i", uid, n);
+}
+
+/*
+ * Writes the order row for reservation hid. Under a cap (max > 0) the
+ * count of the user's unpaid orders and the INSERT run in one transaction
+ * that first locks the user's row, so two orders of one user made at once
+ * are counted one after the other: with 4 open and a cap of 5, one of them
+ * is written and the other refused (MB_DECLINED). MB_OK with the new id,
+ * MB_DECLINED, or a failure (rolled back; MB_DUP: the key was raced).
+ */
+static int
+order_insert_tx(db *d, int64_t max, int64_t uid, int64_t book_id, int64_t price, int64_t hid,
+    const char *key, const char *created, int64_t *id)
+{
+	int64_t n, open, kept_book;
+	int rc;
+
+	if (max > 0) {
+		if ((rc = db_begin(d)) != MB_OK)
+			return rc;
+		if ((rc = db_row(d, "SELECT id FROM users WHERE id = ? FOR UPDATE", "i", "i", uid,
+		    &n)) != MB_OK || (rc = orders_open(d, uid, &open)) != MB_OK) {
+			db_rollback(d);
+			return rc == MB_NONE ? MB_ERROR : rc;
+		}
+		/* the same key's first request committed while we waited: its order stands */
+		if (key != NULL && orders_by_key(d, uid, key, &n, &kept_book) == MB_OK) {
+			db_rollback(d);
+			return MB_DUP;
+		}
+		if (open >= max) {
+			db_rollback(d);
+			return MB_DECLINED;
+		}
+	}
+	n = db_exec(d, "INSERT INTO orders (user_id, book_id, unit_price, history_id, state, "
+	    "idem_key, created_at) VALUES (?, ?, ?, ?, " ORDER_UNPAID_SQL ", ?, ?)", "iiiizs",
+	    uid, book_id, price, hid, key, created);
+	if (n >= 0)
+		*id = db_insert_id(d);
+	if (n >= 0 && max > 0)
+		n = db_commit(d);
+	if (n < 0) {
+		if (db_in_tx(d))
+			db_rollback(d);
+		return (int)n;
+	}
+	return MB_OK;
+}
+
+static int
+orders_too_many(app_answer *a, int64_t max)
+{
+	return app_fail(a, E_TOO_MANY_OPEN_ORDERS, "you have %lld unpaid orders, the most one "
+	    "account may hold; pay or cancel one first", (long long)max);
 }
 
 int
@@ -197,7 +275,8 @@ orders_new(app_ctx *x, const app_req *r, app_answer *a)
 {
 	inv_req q = { .method = INV_SELL };
 	const char *key = r->idem_key;
-	int64_t book_id, id, hid, price, n;
+	int64_t book_id, id, kept_book, hid, price, open, max = x->cfg->max_open_orders;
+	db_try t;
 	char created[64];
 	auth_user u;
 	json_t *reply;
@@ -209,8 +288,14 @@ orders_new(app_ctx *x, const app_req *r, app_answer *a)
 	if (key != NULL && !idem_key_ok(key))
 		return app_fail(a, E_INVALID_ARGUMENT, "header 'Idempotency-Key' must be 1-%d "
 		    "printable ASCII characters", IDEM_KEY_MAX);
-	if (key != NULL && (rc = orders_by_key(x->db, u.id, key, &id)) != MB_NONE)
-		return rc == MB_OK ? order_answer(x, a, 200, id, u.id) : app_fail_db(a, rc);
+	if (key != NULL && (rc = orders_by_key(x->db, u.id, key, &id, &kept_book)) != MB_NONE)
+		return rc == MB_OK ? orders_replay(x, a, u.id, id, kept_book, book_id)
+		    : app_fail_db(a, rc);
+	/* refused before any stock is held; checked again, under a lock, at the insert */
+	if (max > 0 && (rc = orders_open(x->db, u.id, &open)) != MB_OK)
+		return app_fail_db(a, rc);
+	if (max > 0 && open >= max)
+		return orders_too_many(a, max);
 	q.book_id = book_id;
 	q.user_id = u.id;
 	if ((reply = orders_inv(x, r, a, &q)) == NULL)
@@ -219,31 +304,38 @@ orders_new(app_ctx *x, const app_req *r, app_answer *a)
 	price = (int64_t)json_integer_value(json_object_get(reply, "unitPrice"));
 	json_decref(reply);
 	order_now(created, sizeof created, &o);
-	n = db_exec(x->db, "INSERT INTO orders (user_id, book_id, unit_price, history_id, state, "
-	    "idem_key, created_at) VALUES (?, ?, ?, ?, " ORDER_UNPAID_SQL ", ?, ?)", "iiiizs",
-	    u.id, book_id, price, hid, key, created);
-	if (n < 0) {
+	/* a deadlock victim (or, on Galera, a certification failure) runs again */
+	db_try_start(&t);
+	do
+		rc = order_insert_tx(x->db, max, u.id, book_id, price, hid, key, created, &id);
+	while (db_try_again(&t, rc));
+	if (rc != MB_OK) {
+		int held = MB_NONE;
+
 		/*
-		 * An INSERT whose connection was lost may have committed all the
-		 * same (on Galera, through the rest of the cluster), and its retry
-		 * then meets it as a duplicate: release only a reservation no order
-		 * holds; when that cannot be read, the sweep releases it if orphaned.
+		 * A transaction whose connection was lost at COMMIT may have
+		 * committed all the same (on Galera, through the rest of the
+		 * cluster): release only a reservation no order holds; when that
+		 * cannot be read, the sweep releases it if it is orphaned.
 		 */
-		if ((rc = db_row(x->db, "SELECT id FROM orders WHERE history_id = ?", "i", "i",
-		    hid, &id)) == MB_OK) {
+		if (rc != MB_DECLINED && (held = db_row(x->db, "SELECT id FROM orders WHERE "
+		    "history_id = ?", "i", "i", hid, &id)) == MB_OK) {
 			epoch_bump(epoch_user(u.id));
 			return order_answer(x, a, 201, id, u.id);
 		}
-		if (rc == MB_NONE)
+		if (held == MB_NONE)
 			orders_release(x, r, hid);
+		if (rc == MB_DECLINED)
+			return orders_too_many(a, max);
 		/* the same key raced us: its order stands, ours is undone */
-		if (n == MB_DUP && key != NULL && orders_by_key(x->db, u.id, key, &id) == MB_OK)
-			return order_answer(x, a, 200, id, u.id);
-		return app_fail_db(a, (int)n);
+		if (rc == MB_DUP && key != NULL &&
+		    orders_by_key(x->db, u.id, key, &id, &kept_book) == MB_OK)
+			return orders_replay(x, a, u.id, id, kept_book, book_id);
+		return app_fail_db(a, rc);
 	}
 	epoch_bump(epoch_user(u.id)); /* this user's order lists changed */
 	/* answered from what we wrote: no second round trip to read it back */
-	o.id = db_insert_id(x->db);
+	o.id = id;
 	o.book_id = book_id;
 	o.unit_price = price;
 	snprintf(o.state, sizeof o.state, "%s", ORDER_UNPAID);

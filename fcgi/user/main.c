@@ -13,5 +13,6 @@ static const app_route user_routes[] = {
 int
 main(void)
 {
-	return app_main("user", user_routes, (int)(sizeof user_routes / sizeof user_routes[0]), NULL);
+	return app_main("user", user_routes, (int)(sizeof user_routes / sizeof user_routes[0]),
+	    user_init);
 }

@@ -7,6 +7,8 @@
 
 #include "app.h"
 
+/* Start-up: cracklib's dictionary is there (MB_OK), or logged and MB_ERROR. */
+int user_init(app_ctx *x);
 int user_register(app_ctx *x, const app_req *r, app_answer *a);
 int user_login(app_ctx *x, const app_req *r, app_answer *a);
 int user_logout(app_ctx *x, const app_req *r, app_answer *a);

@@ -72,7 +72,8 @@ async function main() {
   let page = null;
 
   const userName = 'b' + String(Date.now()).slice(-7) + String(Math.floor(Math.random() * 1e4)).padStart(4, '0');
-  const pwd = 'pw-' + Math.random().toString(36).slice(2, 10) + 'X9';
+  // strong enough for cracklib (registration refuses weak passwords)
+  const pwd = 'Shelf-' + Math.random().toString(36).slice(2, 10) + '-Reader';
   let book = null;      // {bookId, title, stock}
   let orderId = null;
 

@@ -27,6 +27,7 @@
 
 static app_ctx tdb_x = { .bus = -1 };
 static app_req tdb_r;
+static const char *tdb_idem; /* the Idempotency-Key header tdb_call sends, or NULL */
 
 /* The context every test of the binary uses: settings, keys, the database. */
 static inline int
@@ -83,6 +84,7 @@ tdb_call(app_handler fn, const char *form, const char *cookie, const char *arg, 
 	tdb_r.ref = "unit-test";
 	tdb_r.cookie = cookie;
 	tdb_r.path_arg = arg;
+	tdb_r.idem_key = tdb_idem;
 	if (form != NULL)
 		assert_int_equal(req_parse_form(&tdb_r.params, form, strlen(form), detail,
 		    sizeof detail), MB_OK);

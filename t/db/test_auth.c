@@ -162,6 +162,42 @@ test_database_down(void **state)
 	db_free(x.db);
 }
 
+/* COOKIE_SECURE=1: the cookie is __Host-mb_session, Secure; only that name is read */
+static void
+test_host_cookie(void **state)
+{
+	int64_t uid = tdb_user(tdb_name("host"));
+	const cfg *was = tdb_x.cfg;
+	char set[SESSION_MAX_VALUE + 128], cookie[SESSION_MAX_VALUE + 32];
+	int64_t now = clock_wall_us() / 1000000;
+	auth_user u;
+	session s;
+	cfg c = *was;
+
+	(void)state;
+	c.cookie_secure = 1;
+	tdb_x.cfg = &c;
+	assert_string_equal(auth_cookie_name(&c), "__Host-mb_session");
+	assert_int_equal(auth_login(tdb_x.db, &c, uid, now, &s), MB_OK);
+	assert_true(auth_cookie(&c, &s, now, set, sizeof set) > 0);
+	assert_true(strncmp(set, "__Host-mb_session=", 18) == 0);
+	assert_non_null(strstr(set, "; Path=/;"));
+	assert_non_null(strstr(set, "; Secure"));
+	assert_null(strstr(set, "Domain"));
+	snprintf(cookie, sizeof cookie, "%.*s", (int)strcspn(set, ";"), set);
+	assert_int_equal(auth_require(tdb_x.db, &c, cookie, now, &u), MB_OK);
+	assert_int_equal(u.id, uid);
+	/* the plain name is not read when __Host- is configured, nor the other way */
+	assert_int_equal(auth_require(tdb_x.db, &c, cookie + 7, now, &u), MB_DECLINED);
+	assert_string_equal(u.why, "log in first (no session cookie)");
+	c.cookie_secure = 0;
+	assert_int_equal(auth_require(tdb_x.db, &c, cookie, now, &u), MB_DECLINED);
+	assert_int_equal(auth_require(tdb_x.db, &c, cookie + 7, now, &u), MB_OK);
+	assert_true(auth_cookie(&c, NULL, now, set, sizeof set) > 0);
+	assert_true(strncmp(set, "mb_session=;", 12) == 0);
+	tdb_x.cfg = was;
+}
+
 int
 main(void)
 {
@@ -173,6 +209,7 @@ main(void)
 		cmocka_unit_test(test_other_users_session),
 		cmocka_unit_test(test_refresh_sets_cookie),
 		cmocka_unit_test(test_database_down),
+		cmocka_unit_test(test_host_cookie),
 	};
 
 	return cmocka_run_group_tests(tests, tdb_setup, tdb_teardown);

@@ -6,7 +6,10 @@
  * to an inventory address where nothing listens: it is best effort (the
  * sweep releases it later), so the order is still cancelled and answered.
  * Placing an order (POST /orders/new) needs the daemon and its database to
- * be the same as this one's; t/e2e/20_orders.sh covers it on the stack.
+ * be the same as this one's; t/e2e/20_orders.sh covers it on the stack. What
+ * orders_new refuses before it asks the daemon is tested here: the cap on
+ * unpaid orders (MAX_OPEN_ORDERS) and an Idempotency-Key reused for another
+ * book; with no daemon listening, an order that passes both is a 503.
  */
 #include "tdb.h"
 #include "../../fcgi/orders/orders.h"
@@ -111,6 +114,80 @@ test_cancel(void **state)
 	tdb_x.inv = NULL;
 }
 
+static int64_t
+tdb_orders_of(int64_t uid)
+{
+	int64_t n;
+
+	assert_int_equal(db_row(tdb_x.db, "SELECT COUNT(*) FROM orders WHERE user_id = ?", "i", "i",
+	    uid, &n), MB_OK);
+	return n;
+}
+
+static void
+test_open_orders_cap(void **state)
+{
+	int64_t uid = tdb_user(tdb_name("cap")), i;
+	const cfg *was = tdb_x.cfg;
+	char cookie[SESSION_MAX_VALUE + 32];
+	app_answer a;
+	cfg c = *was;
+
+	(void)state;
+	c.max_open_orders = 5;
+	tdb_x.cfg = &c;
+	assert_non_null(tdb_x.inv = inv_client_new("ipc:///tmp/microbook-unit-nobody.ipc", 200));
+	tdb_session(uid, cookie, sizeof cookie);
+	for (i = 0; i < 4; i++)
+		(void)tdb_order(uid, ORDER_UNPAID, 10);
+	(void)tdb_order(uid, ORDER_PAID, 10);       /* closed orders do not count */
+	(void)tdb_order(uid, ORDER_CANCELLED, 10);
+	/* 4 open: allowed, so it asks the daemon, which is not there */
+	assert_int_equal(tdb_call(orders_new, "bookId=1", cookie, NULL, &a), 503);
+	app_answer_free(&a);
+	(void)tdb_order(uid, ORDER_UNPAID, 10);
+	assert_int_equal(tdb_call(orders_new, "bookId=1", cookie, NULL, &a), 409);
+	assert_int_equal(a.code, E_TOO_MANY_OPEN_ORDERS);
+	assert_string_equal(a.detail, "you have 5 unpaid orders, the most one account may hold; "
+	    "pay or cancel one first");
+	app_answer_free(&a);
+	assert_int_equal(tdb_orders_of(uid), 7);
+	/* 0: no cap */
+	c.max_open_orders = 0;
+	assert_int_equal(tdb_call(orders_new, "bookId=1", cookie, NULL, &a), 503);
+	app_answer_free(&a);
+	assert_false(db_in_tx(tdb_x.db));
+	inv_client_free(tdb_x.inv);
+	tdb_x.inv = NULL;
+	tdb_x.cfg = was;
+}
+
+static void
+test_idempotency_key_reused(void **state)
+{
+	int64_t uid = tdb_user(tdb_name("idem")), id = tdb_order(uid, ORDER_UNPAID, 10);
+	char cookie[SESSION_MAX_VALUE + 32];
+	app_answer a;
+
+	(void)state;
+	assert_int_equal(db_exec(tdb_x.db, "UPDATE orders SET idem_key = 'k-1' WHERE id = ?", "i",
+	    id), 1);
+	tdb_session(uid, cookie, sizeof cookie);
+	tdb_idem = "k-1";
+	/* the same key and book: the first order again */
+	assert_int_equal(tdb_call(orders_new, "bookId=1", cookie, NULL, &a), 200);
+	assert_int_equal(tdb_int(&a, "orderId"), id);
+	app_answer_free(&a);
+	/* the same key, another book: refused, nothing written */
+	assert_int_equal(tdb_call(orders_new, "bookId=3", cookie, NULL, &a), 422);
+	assert_int_equal(a.code, E_IDEMPOTENCY_KEY_REUSED);
+	assert_string_equal(a.detail, "this Idempotency-Key was used for an order of book 1; "
+	    "use a new key for another order");
+	app_answer_free(&a);
+	assert_int_equal(tdb_orders_of(uid), 1);
+	tdb_idem = NULL;
+}
+
 int
 main(void)
 {
@@ -118,6 +195,8 @@ main(void)
 		cmocka_unit_test(test_list_paged_and_own),
 		cmocka_unit_test(test_get_own_only),
 		cmocka_unit_test(test_cancel),
+		cmocka_unit_test(test_open_orders_cap),
+		cmocka_unit_test(test_idempotency_key_reused),
 	};
 
 	return cmocka_run_group_tests(tests, tdb_setup, tdb_teardown);

@@ -74,6 +74,47 @@ test_register_bad_fields(void **state)
 	app_answer_free(&a);
 }
 
+/* cracklib refuses weak passwords with its reason; nothing is written */
+static void
+test_register_weak_password(void **state)
+{
+	static const struct {
+		const char *pwd, *detail;
+	} weak[] = {
+		{ "password", "password is too weak: it is based on a dictionary word" },
+		{ "12345678", "password is too weak: it is too simplistic/systematic" },
+		{ "abcdefgh", "password is too weak: it is too simplistic/systematic" },
+		{ "aaaaaaaaaa", "password is too weak: it does not contain enough DIFFERENT "
+		    "characters" },
+	};
+	const char *name = tdb_name("weak");
+	char form[128];
+	int64_t n;
+	size_t i;
+	app_answer a;
+
+	(void)state;
+	for (i = 0; i < sizeof weak / sizeof weak[0]; i++) {
+		snprintf(form, sizeof form, "userName=%s&pwd=%s", name, weak[i].pwd);
+		assert_int_equal(tdb_call(user_register, form, NULL, NULL, &a), 400);
+		assert_int_equal(a.code, E_INVALID_ARGUMENT);
+		assert_string_equal(a.detail, weak[i].detail);
+		app_answer_free(&a);
+	}
+	/* the user name itself, or reversed */
+	snprintf(form, sizeof form, "userName=zorbatrix%d&pwd=zorbatrix%d", (int)getpid() % 1000,
+	    (int)getpid() % 1000);
+	assert_int_equal(tdb_call(user_register, form, NULL, NULL, &a), 400);
+	assert_true(strncmp(a.detail, "password is too weak: ", 22) == 0);
+	app_answer_free(&a);
+	assert_int_equal(db_row(tdb_x.db, "SELECT COUNT(*) FROM users WHERE name = ?", "s", "i",
+	    name, &n), MB_OK);
+	assert_int_equal(n, 0);
+	snprintf(form, sizeof form, "userName=%s&pwd=paper-Lantern-73", name);
+	assert_int_equal(tdb_call(user_register, form, NULL, NULL, &a), 201);
+	app_answer_free(&a);
+}
+
 static void
 test_health(void **state)
 {
@@ -90,6 +131,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_register_login_me_logout),
 		cmocka_unit_test(test_register_bad_fields),
+		cmocka_unit_test(test_register_weak_password),
 		cmocka_unit_test(test_health),
 	};
 

@@ -4,9 +4,15 @@
 # root, the FastCGI and ipc sockets are closed to other local users, the
 # services' database account cannot change the schema, every answer carries
 # the security headers, /user/register is rate limited per address and in
-# all (429 RATE_LIMITED with Retry-After), and a forged line in a path stays
-# one escaped line in the log. nginx is restarted with low limits for the
-# limit checks and with the suite's settings at the end.
+# all (429 RATE_LIMITED with Retry-After), a forged line in a path stays one
+# escaped line in the log, a forged REQUEST_ID is replaced, one account
+# holds at most MAX_OPEN_ORDERS unpaid orders and /orders/new is rate
+# limited, an Idempotency-Key reused for another book is 422, weak passwords
+# are refused, failed logins of one name back off (alike for unknown names),
+# a register flood leaves logins a worker, and COOKIE_SECURE=1 names the
+# cookie __Host-mb_session. nginx and the user and orders services are
+# restarted with low limits for the limit checks and with the suite's
+# settings after each.
 source "$(dirname "$0")/lib.sh"
 source "$ROOT/scripts/pids.sh"
 RUN=$VAR_DIR/run
@@ -117,6 +123,7 @@ api GET /orders/books; headers_ok "an API answer ($STATUS)"
 api GET /user/me; headers_ok "an API error ($STATUS)"
 api POST /user/login -d userName=micro -d pwd=wrong; headers_ok "a failed login ($STATUS)"
 api POST /user/register --data-binary "userName=$(head -c 20000 /dev/zero | tr '\0' a)"; headers_ok "nginx's 413 ($STATUS)"
+expect "nginx's 413 on /user/register is in the envelope (its own error_page keeps the server's)" 413 PAYLOAD_TOO_LARGE
 api GET /orders/books -H "X-Big: $(head -c 70000 /dev/zero | tr '\0' a)"; headers_ok "nginx's 400 ($STATUS)"
 check "no HSTS over plain HTTP by default" [ -z "$(header Strict-Transport-Security)" ]
 check "the page has no inline script or style (CSP would block it)" \
@@ -175,6 +182,217 @@ one_escaped_line() {
 }
 check "the request is one line with the newline escaped ($line)" one_escaped_line
 check "nor in nginx's access log" sh -c "! grep -q '^2026-11-27T14:00:00.000Z error' '$VAR_DIR/log/nginx-access.log'"
+
+# --- 7. a forged REQUEST_ID straight to the FastCGI socket ---------------------
+# Only the stack's own user (or root) reaches the socket now, but a REQUEST_ID
+# that is not in nginx's form (32 lowercase hex digits) is replaced anyway: it
+# is echoed as the X-Request-Id header and written to the logs.
+if command -v cgi-fcgi >/dev/null; then
+	# fcgi ID: the raw answer of the user service's /user/health to that REQUEST_ID
+	fcgi() { env -i REQUEST_METHOD=GET DOCUMENT_URI=/user/health "REQUEST_ID=$1" \
+		cgi-fcgi -bind -connect "$RUN/fcgi/user.sock" 2>/dev/null | tr -d '\r'; }
+	out=$(fcgi "x"$'\r\n'"Set-Cookie: evil=1")
+	no_injected() { grep -q '^Status: 200' <<<"$out" && ! grep -qi '^Set-Cookie' <<<"$out"; }
+	check "an injected REQUEST_ID adds no header ($(head -c 300 <<<"$out" | tr '\n' '|'))" no_injected
+	rid=$(sed -n 's/^X-Request-Id: //p' <<<"$out")
+	check "it gets a fresh id of 32 hex digits ($rid)" grep -qx '[0-9a-f]\{32\}' <<<"$rid"
+	check "the envelope carries the same id" grep -qF "\"ref\":\"$rid\"" <<<"$out"
+	rid=$(fcgi 0123456789ABCDEF0123456789abcdef | sed -n 's/^X-Request-Id: //p')
+	check "an upper-case id is replaced too ($rid)" grep -qx '[0-9a-f]\{32\}' <<<"$rid"
+	rid=$(fcgi 0123456789abcdef0123456789abcdef | sed -n 's/^X-Request-Id: //p')
+	check "nginx's form is kept ($rid)" [ "$rid" = 0123456789abcdef0123456789abcdef ]
+else
+	skip "a forged REQUEST_ID is replaced" "cgi-fcgi (libfcgi-bin) is not installed"
+fi
+
+# --- 8. stock hoarding: MAX_OPEN_ORDERS and a rate on /orders/new ----------------
+# restart_service NAME [VAR=value...]: that FastCGI service (and nginx) again with these settings
+restart_service() {
+	local name=$1
+	shift
+	stop_pid "$RUN/$name.pid" multiwatch
+	stop_pid "$RUN/nginx.pid" nginx QUIT
+	env "$@" "$ROOT/scripts/stack.sh" start >/dev/null
+}
+restart_orders() { restart_service orders "$@"; }
+stock() { sql "SELECT stock FROM books WHERE id = $1"; }
+open_orders() { sql "SELECT COUNT(*) FROM orders WHERE user_id = $1 AND state = 'unpaid'"; }
+restart_orders MAX_OPEN_ORDERS=5
+hoard=$(sql "INSERT INTO books (title, unit_price, stock, initial_stock) VALUES ('hoard $RANDOM', 100, 30, 30); SELECT LAST_INSERT_ID();")
+H=$TMP/hoarder
+new_user "$H"; hoarder=$UID_
+codes=""
+for i in $(seq 8); do api POST /orders/new -b "$H" -d "bookId=$hoard"; codes="$codes $STATUS"; done
+check "one account: 5 unpaid orders, then refused ($codes)" [ "$codes" = " 201 201 201 201 201 409 409 409" ]
+expect "past the cap: 409 TOO_MANY_OPEN_ORDERS" 409 TOO_MANY_OPEN_ORDERS
+check "refused orders hold no stock ($(stock "$hoard") of 30 left)" [ "$(stock "$hoard")" = 25 ]
+check "and write no order ($(open_orders "$hoarder") unpaid)" [ "$(open_orders "$hoarder")" = 5 ]
+O=$TMP/other
+new_user "$O"
+api POST /orders/new -b "$O" -d "bookId=$hoard"
+expect "another buyer still gets the book" 201
+oid=$(sql "SELECT id FROM orders WHERE user_id = $hoarder AND state = 'unpaid' ORDER BY id LIMIT 1")
+api POST /orders/cancel -b "$H" -d "orderId=$oid"
+expect "the hoarder cancels one" 200
+api POST /orders/new -b "$H" -d "bookId=$hoard"
+expect "and may order again" 201
+# two orders at once at 4 open: the count and the insert are under the user's row lock
+C=$TMP/concurrent
+new_user "$C"; cu=$UID_
+for i in 1 2 3 4; do api POST /orders/new -b "$C" -d "bookId=$hoard"; done
+before=$(stock "$hoard")
+for i in 1 2; do
+	curl -s -m 15 -o /dev/null -w '%{http_code}\n' -b "$C" -d "bookId=$hoard" "$BASE/orders/new" >"$TMP/race.$i" &
+done
+wait
+codes=$(sort "$TMP"/race.* | paste -sd' ')
+check "two orders at once at 4 of 5: one written, one refused ($codes)" [ "$codes" = "201 409" ]
+check "5 unpaid orders, not 6 ($(open_orders "$cu"))" [ "$(open_orders "$cu")" = 5 ]
+check "the refused one's copy was released ($before -> $(stock "$hoard"))" [ "$(stock "$hoard")" = $((before - 1)) ]
+
+book0=$(sql "INSERT INTO books (title, unit_price, stock, initial_stock) VALUES ('other $RANDOM', 100, 5, 5); SELECT LAST_INSERT_ID();")
+restart_nginx ORDER_RATE=1r/m ORDER_BURST=2
+R=$TMP/rated
+new_user "$R"
+codes=""
+for i in 1 2 3 4; do api POST /orders/new -b "$R" -d "bookId=$hoard"; codes="$codes $STATUS"; [ "$STATUS" = 429 ] && break; done
+check "new orders of one session past the burst are refused ($codes)" [ "$codes" = " 201 201 201 429" ]
+expect "the order rate: 429 RATE_LIMITED" 429 RATE_LIMITED
+check "the order 429 has Retry-After ($(header Retry-After))" [ "$(header Retry-After)" = 60 ]
+api POST /orders/new -b "$O" -d "bookId=$hoard"
+expect "another user still orders" 201
+api GET /orders -b "$R"
+expect "the limited user still reads their orders" 200
+restart_orders # the suite's settings again
+
+# --- 9. an Idempotency-Key reused with another body ---------------------------
+I=$TMP/idem
+new_user "$I"; iu=$UID_
+key=abuse-$RANDOM
+api POST /orders/new -b "$I" -H "Idempotency-Key: $key" -d "bookId=$hoard"
+expect "an order with a key" 201
+first=$(jqb .data.orderId)
+api POST /orders/new -b "$I" -H "Idempotency-Key: $key" -d "bookId=$book0"
+expect "the same key for another book: 422 IDEMPOTENCY_KEY_REUSED" 422 IDEMPOTENCY_KEY_REUSED
+check "nothing written ($(sql "SELECT COUNT(*) FROM orders WHERE user_id = $iu") orders)" \
+	[ "$(sql "SELECT COUNT(*) FROM orders WHERE user_id = $iu")" = 1 ]
+api POST /orders/new -b "$I" -H "Idempotency-Key: $key" -d "bookId=$hoard"
+check "the same key and book: the first order again ($STATUS $(jqb .data.orderId))" \
+	[ "$STATUS $(jqb .data.orderId)" = "200 $first" ]
+# the same key twice at once: one order, both answered with it, one copy held
+key=abuse-race-$RANDOM
+before=$(stock "$hoard")
+for i in 1 2; do
+	curl -s -m 15 -o "$TMP/idem.$i" -w '%{http_code}\n' -b "$I" -H "Idempotency-Key: $key" \
+		-d "bookId=$hoard" "$BASE/orders/new" >"$TMP/idem-code.$i" &
+done
+wait
+codes=$(sort "$TMP"/idem-code.* | paste -sd' ')
+ids=$(jq -r .data.orderId "$TMP/idem.1" "$TMP/idem.2" | sort -u | paste -sd' ')
+check "the same key twice at once: 201 and 200 ($codes)" [ "$codes" = "200 201" ]
+check "both answered with the one order ($ids)" [ "$(wc -w <<<"$ids")" = 1 ]
+check "one copy held ($before -> $(stock "$hoard"))" wait_for 2 test "$(stock "$hoard")" = $((before - 1))
+
+# --- 10. weak passwords (cracklib) -----------------------------------------------
+for pw in password 12345678 abcdefgh; do
+	api POST /user/register -d "userName=weak$RANDOM$RANDOM" -d "pwd=$pw"
+	expect "register with '$pw': 400 INVALID_ARGUMENT" 400 INVALID_ARGUMENT
+	check "  its detail says why ($(jqb .error.detail))" grep -q '^password is too weak: it ' <<<"$(jqb .error.detail)"
+done
+n=zorbatrix$RANDOM
+api POST /user/register -d "userName=$n" -d "pwd=$n"
+expect "the user name as password: 400 ($(jqb .error.detail))" 400 INVALID_ARGUMENT
+check "nothing written for it" [ "$(sql "SELECT COUNT(*) FROM users WHERE name = '$n'")" = 0 ]
+api POST /user/register -d "userName=$n" -d "pwd=$TEST_PWD"
+expect "a strong password registers" 201
+api POST /user/login -d userName=micro -d pwd=123
+expect "the demo account (demo data, sql/002_demo.sql) still logs in" 200
+
+# --- 11. per-account login backoff -------------------------------------------------
+# after LOGIN_FAILS (5) failures of one name, each attempt is refused for
+# LOGIN_BACKOFF seconds, doubled with each further failure; the same for a
+# name that does not exist
+restart_service user LOGIN_BACKOFF=2
+K=$TMP/known
+new_user "$K"; known=$UNAME
+unknown=nobody$RANDOM$RANDOM
+between() { [ "$1" -ge "$2" ] 2>/dev/null && [ "$1" -le "$3" ]; }
+# tries NAME PWD N: N logins; their statuses in codes (the last answer in STATUS etc.)
+tries() { local i; codes=""; for i in $(seq "$3"); do api POST /user/login -d "userName=$1" -d "pwd=$2"; codes="$codes $STATUS"; done; }
+for who in known unknown; do
+	n=${!who}
+	tries "$n" wrong-Lantern-1 6
+	check "$who name: 5 failures, then refused ($codes)" [ "$codes" = " 401 401 401 401 401 429" ]
+	expect "$who name: 429 RATE_LIMITED" 429 RATE_LIMITED
+	ra=$(header Retry-After)
+	check "$who name: Retry-After is the backoff ($ra)" between "$ra" 1 2
+	eval "body_$who=\$(jqb .error.detail)"
+done
+check "the same answer for an unknown name ($body_unknown)" [ "$body_known" = "$body_unknown" ]
+api POST /user/login -d "userName=$known" -d "pwd=$TEST_PWD"
+expect "the right password while blocked: refused too (it reveals nothing)" 429 RATE_LIMITED
+tries "$unknown" wrong-Lantern-1 1
+check "unknown name, still blocked: not counted ($codes)" [ "$codes" = " 429" ]
+sleep 2.2
+tries "$unknown" wrong-Lantern-1 2
+check "after the backoff one more failure, then refused again ($codes)" [ "$codes" = " 401 429" ]
+ra=$(header Retry-After)
+check "the next backoff is longer ($ra s)" between "$ra" 3 4
+api POST /user/login -d "userName=$known" -d "pwd=$TEST_PWD"
+expect "after the backoff the right password logs in" 200
+check "a successful login forgets the failures" [ "$(sql "SELECT COUNT(*) FROM login_failures WHERE name = '$known'")" = 0 ]
+tries "$known" wrong-Lantern-1 1
+check "and the count starts again ($codes)" [ "$codes" = " 401" ]
+restart_service user # the suite's settings again
+
+# --- 12. a register flood cannot starve logins -------------------------------------
+# Each registration is a full PBKDF2 (here the real 600000 iterations); nginx
+# lets REGISTER_CONCURRENCY (2, half the user workers) run at once and
+# answers the rest 429, so a login (micro's hash: 600000 iterations too)
+# still finds a free worker.
+restart_service user PBKDF2_ITER=600000 REGISTER_CONCURRENCY=2
+flood() {
+	local i
+	for i in $(seq 40); do
+		curl -s -o /dev/null -w '%{http_code}\n' -m 60 -d "userName=fl$RANDOM$i" -d "pwd=$TEST_PWD" \
+			"$BASE/user/register" &
+	done
+	wait
+}
+flood >"$TMP/flood" &
+fpid=$!
+sleep 0.5
+t0=$(date +%s%N)
+api POST /user/login -d userName=micro -d pwd=123
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+expect "a login during a register flood: 200" 200
+check "in bounded time (${ms} ms < 5000)" [ "$ms" -lt 5000 ]
+wait "$fpid"
+c201=$(grep -c '^201$' "$TMP/flood") c429=$(grep -c '^429$' "$TMP/flood")
+flood_ok() { [ "$c201" -ge 1 ] && [ "$c429" -ge 1 ] && [ $((c201 + c429)) = 40 ]; }
+check "the flood: some registered, the rest 429 ($c201 x 201, $c429 x 429 of 40)" flood_ok
+restart_service user # the suite's settings again
+
+# --- 13. the __Host- cookie name with COOKIE_SECURE=1 -------------------------------
+restart_service user COOKIE_SECURE=1
+api POST /user/login -d userName=micro -d pwd=123
+expect "COOKIE_SECURE=1: login" 200
+set_cookie=$(header Set-Cookie)
+check "the cookie is __Host-mb_session, Secure, Path=/, no Domain ($set_cookie)" \
+	grep -qE '^__Host-mb_session=[^;]+; Path=/; .*; Secure$' <<<"$set_cookie"
+check "  and names no Domain" sh -c "! grep -qi domain <<EOF
+$set_cookie
+EOF"
+value=$(sed 's/^__Host-mb_session=\([^;]*\);.*/\1/' <<<"$set_cookie")
+api GET /user/me -H "Cookie: __Host-mb_session=$value"
+expect "the __Host- cookie is read" 200
+api GET /user/me -H "Cookie: mb_session=$value"
+expect "the plain name is not (only the configured one)" 401 UNAUTHENTICATED
+restart_service user # the suite's settings again
+api GET /user/me -H "Cookie: __Host-mb_session=$value"
+expect "COOKIE_SECURE=0: the __Host- name is not read" 401 UNAUTHENTICATED
+api GET /user/me -H "Cookie: mb_session=$value"
+expect "COOKIE_SECURE=0: mb_session is" 200
 
 # --- ordinary use -----------------------------------------------------------
 J=$TMP/jar

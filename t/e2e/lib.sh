@@ -47,14 +47,17 @@ expect() {
 # sql QUERY: runs on the stack's database as the admin user, tab-separated
 sql() { mariadb --no-defaults --socket="$VAR_DIR/run/mysql.sock" -u "$(id -un)" -N -B microbook -e "$1"; }
 
+# The password of new_user's users: strong enough for cracklib (a password
+# made from the user name, like password-$UNAME, is refused as too weak).
+TEST_PWD=paper-Lantern-73
 # new_user JAR: registers a fresh user, logs in with JAR as cookie jar; sets UNAME, UID_
 new_user() {
 	local jar=$1
 	UNAME="u$(date +%s%N | tail -c 12)$RANDOM"
 	UNAME=${UNAME:0:20}
-	api POST /user/register -d "userName=$UNAME" -d "pwd=password-$UNAME"
+	api POST /user/register -d "userName=$UNAME" -d "pwd=$TEST_PWD"
 	UID_=$(jqb .data.userId)
-	api POST /user/login -c "$jar" -d "userName=$UNAME" -d "pwd=password-$UNAME"
+	api POST /user/login -c "$jar" -d "userName=$UNAME" -d "pwd=$TEST_PWD"
 	[ "$STATUS" = 200 ] || echo "# new_user: login answered $STATUS $BODY"
 }
 

@@ -597,6 +597,25 @@ test_json_max_body(void **state)
 	free(body);
 }
 
+/* ---- req_id_ok ---- */
+
+static void
+test_request_id(void **state)
+{
+	(void)state;
+	assert_int_equal(req_id_ok("0123456789abcdef0123456789abcdef"), 1);
+	assert_int_equal(req_id_ok("d41d8cd98f00b204e9800998ecf8427e"), 1);
+	assert_int_equal(req_id_ok(NULL), 0);
+	assert_int_equal(req_id_ok(""), 0);
+	assert_int_equal(req_id_ok("x\r\nSet-Cookie: s=1"), 0);
+	assert_int_equal(req_id_ok("0123456789abcdef0123456789abcde"), 0);    /* 31 */
+	assert_int_equal(req_id_ok("0123456789abcdef0123456789abcdef0"), 0);  /* 33 */
+	assert_int_equal(req_id_ok("0123456789ABCDEF0123456789abcdef"), 0);   /* upper case */
+	assert_int_equal(req_id_ok("0123456789abcdef0123456789abcdeg"), 0);
+	assert_int_equal(req_id_ok("0123456789abcdef0123456789abcdef\r\nX: y"), 0);
+	assert_int_equal(req_id_ok("0123456789abcdef0123456789abcde "), 0);
+}
+
 /* ---- req_parse_id ---- */
 
 static void
@@ -713,6 +732,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_json_max_body, setup_params, teardown_params),
 		cmocka_unit_test(test_id_table),
 		cmocka_unit_test(test_media_is),
+		cmocka_unit_test(test_request_id),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -156,6 +156,8 @@ static const struct {
 	{ E_OUT_OF_STOCK, "OUT_OF_STOCK", 409 },
 	{ E_ALREADY_PAID, "ALREADY_PAID", 409 },
 	{ E_ORDER_CLOSED, "ORDER_CLOSED", 409 },
+	{ E_TOO_MANY_OPEN_ORDERS, "TOO_MANY_OPEN_ORDERS", 409 },
+	{ E_IDEMPOTENCY_KEY_REUSED, "IDEMPOTENCY_KEY_REUSED", 422 },
 	{ E_PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", 413 },
 	{ E_UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE", 415 },
 	{ E_RATE_LIMITED, "RATE_LIMITED", 429 },
@@ -247,7 +249,7 @@ test_status_lines(void **state)
 		{ 401, "401 Unauthorized" }, { 403, "403 Forbidden" }, { 404, "404 Not Found" },
 		{ 405, "405 Method Not Allowed" }, { 409, "409 Conflict" },
 		{ 413, "413 Payload Too Large" }, { 415, "415 Unsupported Media Type" },
-		{ 429, "429 Too Many Requests" }, { 500, "500 Internal Server Error" },
+		{ 422, "422 Unprocessable Content" }, { 429, "429 Too Many Requests" }, { 500, "500 Internal Server Error" },
 		{ 503, "503 Service Unavailable" }, { 418, "500 Internal Server Error" },
 		{ 0, "500 Internal Server Error" },
 	};
