@@ -411,8 +411,11 @@ app_main(const char *prog, const app_route *routes, int nroutes, int (*init)(app
 	}
 	/* issue 11: internal messages are sealed (mac.h) */
 	if (mac_init(cfg_get("INTERNAL_KEY")) != MB_OK) {
-		log_msg("error", NULL, "no usable INTERNAL_KEY (each key needs %d+ characters)",
-		    MAC_KEY_MIN);
+		log_msg("error", NULL, "no usable INTERNAL_KEY (each key needs %d+ characters); "
+		    "stopping", MAC_KEY_MIN);
+		if (app_x.cfg->log_dir != NULL)
+			fprintf(stderr, "%s: no usable INTERNAL_KEY (each key needs %d+ characters); "
+			    "stopping\n", prog, MAC_KEY_MIN);
 		return 1;
 	}
 	if (epoch_init(app_x.cfg->epoch_file) != MB_OK) {

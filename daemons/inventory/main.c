@@ -150,9 +150,12 @@ main(void)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL); /* threads inherit; main waits below */
 	if (nthreads > INVENTORY_MAX_THREADS)
 		nthreads = INVENTORY_MAX_THREADS;
-	if (mac_init(cfg_get("INTERNAL_KEY")) != MB_OK) {
+	if (mac_init(cfg_get("INTERNAL_KEY")) != MB_OK) { /* like a bad setting: log and stderr */
 		log_msg("error", NULL, "no usable INTERNAL_KEY (each key needs %d+ characters); "
 		    "stopping", MAC_KEY_MIN);
+		if (c->log_dir != NULL)
+			fprintf(stderr, "%s: no usable INTERNAL_KEY (each key needs %d+ characters); "
+			    "stopping\n", "inventory", MAC_KEY_MIN);
 		return 1;
 	}
 	if (epoch_init(c->epoch_file) != MB_OK) {

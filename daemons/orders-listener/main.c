@@ -70,9 +70,12 @@ main(void)
 		log_msg("error", NULL, "cannot map EPOCH_FILE %s", c->epoch_file);
 		return 1;
 	}
-	if (mac_init(cfg_get("INTERNAL_KEY")) != MB_OK) {
+	if (mac_init(cfg_get("INTERNAL_KEY")) != MB_OK) { /* like a bad setting: log and stderr */
 		log_msg("error", NULL, "no usable INTERNAL_KEY (each key needs %d+ characters); "
 		    "stopping", MAC_KEY_MIN);
+		if (c->log_dir != NULL)
+			fprintf(stderr, "%s: no usable INTERNAL_KEY (each key needs %d+ characters); "
+			    "stopping\n", "orders-listener", MAC_KEY_MIN);
 		return 1;
 	}
 	if ((seen = mac_seen_new()) == NULL || (d = db_new(c, NULL)) == NULL ||
