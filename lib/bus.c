@@ -17,7 +17,6 @@ bus_encode(const bus_event *e)
 	    "sentTime", (json_int_t)e->sent_time, "orderId", (json_int_t)e->order_id,
 	    "state", e->state, "ref", e->ref);
 	char *body = o ? json_dumps(o, JSON_COMPACT) : NULL, *msg = NULL;
-
 	char *sealed = body ? mac_seal(BUS_MAC, BUS_TOPIC_PAYMENT_DONE, mac_now(), body,
 	    strlen(body)) : NULL;
 
