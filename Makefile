@@ -39,7 +39,7 @@ DBT_BIN   := $(DBT_SRC:t/db/%.c=$(BUILD)/t/db/%)
 # progs: what `make run` starts; units: the cmocka tests (need libcmocka-dev)
 all: progs units
 progs: $(PROGS)
-units: $(UNIT_BIN) $(DBT_BIN)
+units: $(UNIT_BIN) $(DBT_BIN) $(BUILD)/t/tools/nnsend
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -57,6 +57,11 @@ $(foreach p,$(PROG_DIRS),$(eval $(call prog_rule,$(word 1,$(subst :, ,$(p))),$(w
 $(BUILD)/t/%: $(BUILD)/t/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+# t/tools/nnsend: a raw nanomsg sender for the e2e suites (t/e2e/95_tcp.sh)
+$(BUILD)/t/tools/nnsend: $(BUILD)/t/tools/nnsend.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # a service's handler test links that service's handlers
 $(BUILD)/t/db/test_user: $(BUILD)/fcgi/user/handlers.o

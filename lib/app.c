@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "epoch.h"
 #include "log.h"
+#include "mac.h"
 #include "origin.h"
 #include "session.h"
 
@@ -433,6 +434,15 @@ app_main(const char *prog, const app_route *routes, int nroutes, int (*init)(app
 	}
 	if (session_keys(app_x.cfg->session_keys, app_x.cfg->session_nkeys) != MB_OK) {
 		log_msg("error", NULL, "no usable SESSION_KEYS (each key needs 16+ characters)");
+		return 1;
+	}
+	/* issue 11: internal messages are sealed (mac.h) */
+	if (mac_init(cfg_get("INTERNAL_KEY")) != MB_OK) {
+		log_msg("error", NULL, "no usable INTERNAL_KEY (each key needs %d+ characters); "
+		    "stopping", MAC_KEY_MIN);
+		if (app_x.cfg->log_dir != NULL)
+			fprintf(stderr, "%s: no usable INTERNAL_KEY (each key needs %d+ characters); "
+			    "stopping\n", prog, MAC_KEY_MIN);
 		return 1;
 	}
 	if (epoch_init(app_x.cfg->epoch_file) != MB_OK) {

@@ -1,6 +1,7 @@
 /* bus: see bus.h. */
 #include "bus.h"
 #include "log.h"
+#include "mac.h"
 #include "nnlist.h"
 
 #include <jansson.h>
@@ -17,25 +18,36 @@ bus_encode(const bus_event *e)
 	    "sentTime", (json_int_t)e->sent_time, "orderId", (json_int_t)e->order_id,
 	    "state", e->state, "ref", e->ref);
 	char *body = o ? json_dumps(o, JSON_COMPACT) : NULL, *msg = NULL;
+	char *sealed = body ? mac_seal(BUS_MAC, BUS_TOPIC_PAYMENT_DONE, mac_now(), body,
+	    strlen(body)) : NULL;
 
 	json_decref(o);
-	if (body != NULL && asprintf(&msg, "%s %s", BUS_TOPIC_PAYMENT_DONE, body) < 0)
+	if (sealed != NULL && asprintf(&msg, "%s %s", BUS_TOPIC_PAYMENT_DONE, sealed) < 0)
 		msg = NULL;
 	free(body);
+	free(sealed);
 	return msg;
 }
 
 int
-bus_decode(const char *msg, size_t len, bus_event *e)
+bus_decode(const char *msg, size_t len, bus_event *e, const char **why)
 {
-	size_t tlen = strlen(BUS_TOPIC_PAYMENT_DONE);
+	size_t tlen = strlen(BUS_TOPIC_PAYMENT_DONE), plen;
 	json_t *o, *id, *ref, *st, *oid, *sent;
+	const char *payload, *dummy;
 	int rc = MB_DECLINED;
 
 	memset(e, 0, sizeof *e);
+	if (why == NULL)
+		why = &dummy;
+	*why = "not a payment.done event";
 	if (len <= tlen + 1 || memcmp(msg, BUS_TOPIC_PAYMENT_DONE, tlen) != 0 || msg[tlen] != ' ')
 		return MB_DECLINED;
-	if ((o = json_loadb(msg + tlen + 1, len - tlen - 1, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+	if (mac_open(BUS_MAC, BUS_TOPIC_PAYMENT_DONE, mac_now(), msg + tlen + 1, len - tlen - 1,
+	    &payload, &plen, why) != MB_OK)
+		return MB_DECLINED;
+	*why = "malformed payment.done body";
+	if ((o = json_loadb(payload, plen, JSON_REJECT_DUPLICATES, NULL)) == NULL)
 		return MB_DECLINED;
 	id = json_object_get(o, "id");
 	ref = json_object_get(o, "ref");
@@ -53,6 +65,7 @@ bus_decode(const char *msg, size_t len, bus_event *e)
 		e->sent_time = (int64_t)json_integer_value(sent);
 		if (ref != NULL)
 			memcpy(e->ref, json_string_value(ref), json_string_length(ref) + 1);
+		e->sealed_at = mac_time(msg + tlen + 1, len - tlen - 1);
 		rc = MB_OK;
 	}
 	json_decref(o);

@@ -1,7 +1,8 @@
 /*
  * bus: the payment.done event on nanomsg PUB/SUB. A message is the topic,
  * one space, then the JSON body {"id", "sentTime", "orderId", "state": 2,
- * "ref"}; SUB sockets filter on the topic prefix. PUB/SUB drops messages
+ * "ref"} sealed (mac.h: "<mac> <time> <body>", kind BUS_MAC, bound to the
+ * topic); SUB sockets filter on the topic prefix. PUB/SUB drops messages
  * nobody hears, so the bus is only the fast path: the event row written with
  * the payment (table payment_events) is the truth the listener catches up from.
  */
@@ -17,6 +18,7 @@
 #define BUS_STATE_PAID         2
 #define BUS_ID_LEN             36
 #define BUS_REF_MAX            64
+#define BUS_MAC                "bus"
 
 typedef struct bus_event {
 	char    id[BUS_ID_LEN + 1];
@@ -24,12 +26,17 @@ typedef struct bus_event {
 	int64_t order_id;
 	int     state;
 	char    ref[BUS_REF_MAX + 1];
+	int64_t sealed_at;  /* the envelope's time (decode only): for the replay guard */
 } bus_event;
 
-/* Topic + ' ' + JSON, malloc'd; NULL on error. */
+/* Topic + ' ' + sealed JSON, malloc'd; NULL on error (no INTERNAL_KEY, no memory). */
 char *bus_encode(const bus_event *e);
-/* Parses and validates a message: MB_OK, or MB_DECLINED when it is not a payment.done event. */
-int   bus_decode(const char *msg, size_t len, bus_event *e);
+/*
+ * Verifies and parses a message: MB_OK, or MB_DECLINED when it is not a
+ * sealed, current payment.done event, with *why (if why is not NULL) the reason.
+ * Replays inside the window are the caller's to refuse (mac_seen).
+ */
+int   bus_decode(const char *msg, size_t len, bus_event *e, const char **why);
 
 /*
  * Who binds: the one listener binds its SUB socket and every FastCGI

@@ -5,6 +5,7 @@
  */
 #include "inv.h"
 #include "log.h"
+#include "mac.h"
 #include "nnlist.h"
 
 #include <nanomsg/nn.h>
@@ -272,15 +273,20 @@ inv_call(inv_client *c, inv_req *q, mb_err *err, char *detail, size_t cap)
 {
 	json_error_t jerr;
 	json_t *o, *okv;
-	char *msg, *buf = NULL;
+	char *msg, *body, *buf = NULL;
+	const char *payload, *why;
+	size_t plen;
 	int n;
 
 	inv_new_id(q->id);
-	if ((msg = inv_req_encode(q)) == NULL) {
+	if ((body = inv_req_encode(q)) == NULL ||
+	    (msg = mac_seal(INV_MAC_REQ, "", mac_now(), body, strlen(body))) == NULL) {
+		free(body);
 		*err = E_INTERNAL;
-		snprintf(detail, cap, "out of memory");
+		snprintf(detail, cap, "cannot seal the request (no INTERNAL_KEY or no memory)");
 		return NULL;
 	}
+	free(body);
 	n = nn_send(c->sock, msg, strlen(msg), 0);
 	free(msg);
 	if (n >= 0)
@@ -290,7 +296,14 @@ inv_call(inv_client *c, inv_req *q, mb_err *err, char *detail, size_t cap)
 		snprintf(detail, cap, "the inventory service did not answer in time");
 		return NULL;
 	}
-	o = json_loadb(buf, (size_t)n, 0, &jerr);
+	/* a reply that is not sealed for this very request is no answer */
+	if (mac_open(INV_MAC_REP, q->id, mac_now(), buf, (size_t)n, &payload, &plen, &why) != MB_OK) {
+		nn_freemsg(buf);
+		*err = E_UNAVAILABLE;
+		snprintf(detail, cap, "the inventory service's reply was refused: %s", why);
+		return NULL;
+	}
+	o = json_loadb(payload, plen, 0, &jerr);
 	nn_freemsg(buf);
 	okv = json_object_get(o, "ok");
 	if (json_is_true(okv))

@@ -16,6 +16,15 @@
 #include "db.h"
 #include "resp.h"
 
+/*
+ * On the wire every request and reply is sealed (mac.h): requests with
+ * INV_MAC_REQ, replies with INV_MAC_REP bound to the request's id. The
+ * daemon refuses a request that does not open; the client treats a reply
+ * that does not open as no answer (E_UNAVAILABLE).
+ */
+#define INV_MAC_REQ   "inv.req"
+#define INV_MAC_REP   "inv.rep"
+
 #define INV_ID_LEN    36
 #define INV_REF_MAX   64
 #define INV_MAX_BATCH 256  /* ids in one batched Confirm */

@@ -80,6 +80,7 @@ db_unit_tests() {
 		unset MB_CONFIG EPOCH_FILE LOG_DIR
 		export DB_SOCKET=$sock DB_USER=microbook DB_PASS=$(cat "$VAR_DIR/db.pass") DB_NAME=$db
 		export SESSION_KEYS=unit-test-key-0123456789
+		export INTERNAL_KEY=unit-test-internal-key-0123
 		passed=0 failed=0
 		unit_tests "$1" db
 		echo "$passed $failed" >"$OUT/db-unit-counts"

@@ -138,7 +138,8 @@ SQL
 
 # --- the app hosts ---------------------------------------------------------
 
-# app_config N: the host's settings; both hosts share SESSION_KEYS and list
+# app_config N: the host's settings; both hosts share SESSION_KEYS and
+# INTERNAL_KEY (the signature of inventory and bus messages), and list
 # every database node: CLUSTER_WRITERS=multi (the default here, the harder
 # case for correctness) puts db1 first for host 1 and db2 for host 2,
 # CLUSTER_WRITERS=single db1 first for both (the production default)
@@ -160,6 +161,7 @@ app_config() {
 		echo "DB_PASS=$(cat "$CLUSTER_DIR/db.pass")"
 		echo "DB_NAME=microbook"
 		echo "SESSION_KEYS=$(cat "$CLUSTER_DIR/session.key")"
+		echo "INTERNAL_KEY=$(cat "$CLUSTER_DIR/internal.key")"
 		echo "LOG_DIR=$dir/log"
 		echo "INVENTORY_LISTEN=tcp://$me:5555"
 		echo "INVENTORY_URL=tcp://$me:5555,tcp://$them:5555"
@@ -262,7 +264,8 @@ up() {
 	rm -rf "$CLUSTER_DIR"
 	mkdir -p "$CLUSTER_DIR"
 	chmod 755 "$CLUSTER_DIR"
-	(umask 077; openssl rand -hex 32 >"$CLUSTER_DIR/session.key")
+	(umask 077; openssl rand -hex 32 >"$CLUSTER_DIR/session.key"
+	 openssl rand -hex 32 >"$CLUSTER_DIR/internal.key")
 	trap 'set +e; down; trap - EXIT; exit 1' EXIT INT TERM HUP
 	net_up
 	db_start 1 new

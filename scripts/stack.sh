@@ -14,7 +14,7 @@
 # runs as mysql, the services and daemons as MB_USER (microbook, created if
 # missing), nginx's workers as www-data, and the state is laid out so each
 # reaches only what it needs:
-#   VAR_DIR            root 0711   db.pass, migrate.cnf, session.key (root 0600),
+#   VAR_DIR            root 0711   db.pass, migrate.cnf, session.key, internal.key (root 0600),
 #                                  microbook.conf (MB_USER 0600)
 #   VAR_DIR/bin, web   root 0755   copies of the programs and the page
 #   VAR_DIR/mysql      mysql 0700  the datadir
@@ -253,6 +253,12 @@ write_config() {
 		[ -s "$VAR_DIR/session.key" ] || openssl rand -hex 32 >"$VAR_DIR/session.key"
 		keys=$(cat "$VAR_DIR/session.key")
 	fi
+	# the key that seals internal messages (issue 11), kept like session.key
+	local ikey=${INTERNAL_KEY:-}
+	if [ -z "$ikey" ]; then
+		[ -s "$VAR_DIR/internal.key" ] || openssl rand -hex 32 >"$VAR_DIR/internal.key"
+		ikey=$(cat "$VAR_DIR/internal.key")
+	fi
 	local k conf=$VAR_DIR/microbook.conf
 	{
 		echo "# written by scripts/stack.sh; the environment overrides each line"
@@ -261,6 +267,7 @@ write_config() {
 		echo "DB_PASS=$DB_PASS"
 		echo "DB_NAME=microbook"
 		echo "SESSION_KEYS=$keys"
+		echo "INTERNAL_KEY=$ikey"
 		echo "LOG_DIR=$LOG"
 		echo "EPOCH_FILE=$RUN/ipc/epochs"
 		echo "INVENTORY_URL=${INVENTORY_URL:-ipc://$RUN/ipc/inventory.ipc}"

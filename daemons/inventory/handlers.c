@@ -4,6 +4,10 @@
  * concurrency, with no optimistic retry loop at all. History state moves
  * only forward (states.h): reserved -> sold by Confirm, reserved -> released
  * by Release, each once; a repeat of a finished move is a no-op success.
+ * Confirm sells only a reservation whose order has a payment, Release frees
+ * only one whose order is closed or missing (issue 11): a sealed message
+ * replayed inside the window, or one from a holder of the key gone wrong,
+ * still cannot sell or free a copy the orders do not say so.
  */
 #include "epoch.h"
 #include "inventory.h"
@@ -97,13 +101,20 @@ inv_sell(db *d, const inv_req *q)
 	return reply;
 }
 
+/* The SQL of "this reservation's order has a payment": Confirm sells nothing else. */
+#define INV_PAID_SQL(h) "EXISTS (SELECT 1 FROM orders o JOIN payments p ON p.order_id = o.id " \
+	"WHERE o.history_id = " h ")"
+
 static char *
 inv_confirm(db *d, const inv_req *q)
 {
-	int64_t n, state;
+	int64_t n, state, paid = 0;
 	int rc;
 
-	n = db_exec(d, "UPDATE inventory_history SET state = " HIST_SOLD_SQL ", "
+	/* a plain read first: the UPDATE below then locks only the history row */
+	if ((rc = db_row(d, "SELECT " INV_PAID_SQL("?"), "i", "i", q->history_id, &paid)) < 0)
+		return inv_db_err(rc);
+	n = paid == 0 ? 0 : db_exec(d, "UPDATE inventory_history SET state = " HIST_SOLD_SQL ", "
 	    "updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND state = " HIST_RESERVED_SQL, "i",
 	    q->history_id);
 	if (n < 0)
@@ -118,6 +129,9 @@ inv_confirm(db *d, const inv_req *q)
 		return inv_reply_err(E_NOT_FOUND, "no such reservation");
 	if (state == HIST_SOLD)
 		return inv_reply_ok(json_pack("{s:b}", "changed", 0));
+	if (state == HIST_RESERVED)
+		return inv_reply_err(E_FORBIDDEN, "the reservation's order has no payment; "
+		    "it cannot be sold");
 	return inv_reply_err(E_ORDER_CLOSED, "reservation was released; it cannot be sold");
 }
 
@@ -134,12 +148,30 @@ inv_confirm_many(db *d, const inv_req *q)
 	int64_t n, id;
 	int rc;
 
+	int64_t paid[INV_MAX_BATCH];
+	int npaid = 0;
+
+	/* only reservations whose order has a payment are sold (a plain read, no locks) */
 	db_ids_json(q->history_ids, q->nhistory, ids, sizeof ids);
-	n = db_exec(d, "UPDATE inventory_history h JOIN JSON_TABLE(?, '$[*]' COLUMNS "
-	    "(id BIGINT PATH '$')) j ON j.id = h.id SET h.state = " HIST_SOLD_SQL ", "
-	    "h.updated_at = UTC_TIMESTAMP(3) WHERE h.state = " HIST_RESERVED_SQL, "s", ids);
-	if (n < 0)
-		return inv_db_err((int)n);
+	if ((rc = db_select(d, "SELECT j.id FROM JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) j "
+	    "WHERE " INV_PAID_SQL("j.id"), "s", ids)) < 0)
+		return inv_db_err(rc);
+	while (npaid < INV_MAX_BATCH && (rc = db_next(d, "i", &paid[npaid])) == MB_OK)
+		npaid++;
+	db_done(d);
+	if (rc < 0)
+		return inv_db_err(rc);
+	n = 0;
+	if (npaid > 0) {
+		char pids[DB_IDS_JSON_CAP(INV_MAX_BATCH)];
+
+		db_ids_json(paid, npaid, pids, sizeof pids);
+		n = db_exec(d, "UPDATE inventory_history h JOIN JSON_TABLE(?, '$[*]' COLUMNS "
+		    "(id BIGINT PATH '$')) j ON j.id = h.id SET h.state = " HIST_SOLD_SQL ", "
+		    "h.updated_at = UTC_TIMESTAMP(3) WHERE h.state = " HIST_RESERVED_SQL, "s", pids);
+		if (n < 0)
+			return inv_db_err((int)n);
+	}
 	if ((rc = db_select(d, "SELECT j.id FROM JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) j "
 	    "LEFT JOIN inventory_history h ON h.id = j.id "
 	    "WHERE h.id IS NULL OR h.state <> " HIST_SOLD_SQL,
@@ -174,15 +206,26 @@ inv_release_once(db *d, int64_t hid, int sweeping, int *st)
 		return rc == MB_NONE ? inv_reply_err(E_NOT_FOUND, "no such reservation")
 		    : inv_db_err(rc);
 	}
-	if (state == HIST_RESERVED && sweeping) {
-		/* an order that appeared since the sweep looked keeps its copy */
+	if (state == HIST_RESERVED) {
+		/*
+		 * Only a reservation whose order is closed (cancelled, expired) or
+		 * missing (the orders service's INSERT failed after its Sell) goes
+		 * back to stock: the orders service and the listener close the order
+		 * before they send Release, so a Release for an open order is not
+		 * theirs (issue 11). For the sweep, an order that appeared since it
+		 * looked keeps its copy.
+		 */
 		int64_t live = 0;
 
 		rc = db_row(d, "SELECT COUNT(*) FROM orders WHERE history_id = ? AND state IN "
 		    "(" ORDER_UNPAID_SQL ", " ORDER_PAID_SQL ")", "i", "i", hid, &live);
 		if (rc != MB_OK || live > 0) {
 			db_rollback(d);
-			return rc < 0 ? inv_db_err(rc) : inv_reply_ok(json_pack("{s:b}", "changed", 0));
+			if (rc < 0)
+				return inv_db_err(rc);
+			return sweeping ? inv_reply_ok(json_pack("{s:b}", "changed", 0))
+			    : inv_reply_err(E_FORBIDDEN, "the reservation's order is open; "
+			    "it cannot be released");
 		}
 	}
 	if (state != HIST_RESERVED) {

@@ -14,6 +14,7 @@
 #include "inv.h"
 #include "listener.h"
 #include "log.h"
+#include "mac.h"
 
 #include <nanomsg/nn.h>
 #include <signal.h>
@@ -48,6 +49,7 @@ main(void)
 	struct sigaction sa;
 	int64_t next_catch_up = 0, next_expire = 0, next_purge = 0, last_apply = 0;
 	inv_client *inv;
+	mac_seen *seen = NULL;
 	db *d;
 	int sub;
 
@@ -68,7 +70,15 @@ main(void)
 		log_msg("error", NULL, "cannot map EPOCH_FILE %s", c->epoch_file);
 		return 1;
 	}
-	if ((d = db_new(c, NULL)) == NULL ||
+	if (mac_init(cfg_get("INTERNAL_KEY")) != MB_OK) { /* like a bad setting: log and stderr */
+		log_msg("error", NULL, "no usable INTERNAL_KEY (each key needs %d+ characters); "
+		    "stopping", MAC_KEY_MIN);
+		if (c->log_dir != NULL)
+			fprintf(stderr, "%s: no usable INTERNAL_KEY (each key needs %d+ characters); "
+			    "stopping\n", "orders-listener", MAC_KEY_MIN);
+		return 1;
+	}
+	if ((seen = mac_seen_new()) == NULL || (d = db_new(c, NULL)) == NULL ||
 	    (inv = inv_client_new(c->inventory_url, c->inventory_timeout_ms)) == NULL ||
 	    (sub = bus_sub_open(c->bus_listen, 200)) < 0)
 		return 1;
@@ -82,10 +92,14 @@ main(void)
 
 		/* drain whatever else arrived: one batch applies them all */
 		while (n >= 0) {
-			if (bus_decode(msg, (size_t)n, &ev) == MB_OK)
-				heard++;
+			const char *why;
+
+			if (bus_decode(msg, (size_t)n, &ev, &why) != MB_OK)
+				log_msg("warn", NULL, "dropped a bus message (%d bytes): %s", n, why);
+			else if (mac_seen_check(seen, ev.id, ev.sealed_at, mac_now()) != MB_OK)
+				log_msg("warn", ev.ref, "dropped a bus message: event %s replayed", ev.id);
 			else
-				log_msg("warn", NULL, "ignored a malformed bus message (%d bytes)", n);
+				heard++;
 			nn_freemsg(msg);
 			n = nn_recv(sub, &msg, NN_MSG, NN_DONTWAIT);
 		}
@@ -120,5 +134,6 @@ main(void)
 	nn_close(sub);
 	inv_client_free(inv);
 	db_free(d);
+	mac_seen_free(seen);
 	return 0;
 }

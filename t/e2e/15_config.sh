@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A bad setting stops a program at start: each kind of program (a FastCGI
+# A bad setting (or no usable INTERNAL_KEY) stops a program at start: each kind of program (a FastCGI
 # service, the inventory daemon, the orders-listener), given an invalid
 # number in the environment or in the MB_CONFIG file, exits non-zero at
 # once with one line naming the setting and the value, on stderr and in its
@@ -31,6 +31,13 @@ refused "user service, COOKIE_SECURE=yes" user \
 refused "orders service, INVENTORY_TIMEOUT_MS=10" orders \
 	"invalid setting INVENTORY_TIMEOUT_MS=10: not a whole number in [50, 60000]" \
 	INVENTORY_TIMEOUT_MS=10
+# no usable INTERNAL_KEY (issue 11): every kind of program that speaks inside refuses to start
+refused "inventory, INTERNAL_KEY too short" inventory \
+	"no usable INTERNAL_KEY (each key needs 16+ characters); stopping" INTERNAL_KEY=short-key
+refused "orders service, INTERNAL_KEY empty" orders \
+	"no usable INTERNAL_KEY (each key needs 16+ characters); stopping" INTERNAL_KEY=
+refused "orders-listener, INTERNAL_KEY of short keys" orders-listener \
+	"no usable INTERNAL_KEY (each key needs 16+ characters); stopping" INTERNAL_KEY=a,b,c
 
 # the same from the MB_CONFIG file rather than the environment
 cp "$VAR_DIR/microbook.conf" "$TMP/bad.conf"

@@ -61,7 +61,7 @@ for s in "$RUN"/fcgi/*.sock; do
 done
 check "the ipc folder (ipc:// sockets, epochs) is 0700" [ "$(mode "$RUN/ipc")" = 700 ]
 check "the ipc sockets are in it" [ -S "$RUN/ipc/inventory.ipc" ]
-for f in microbook.conf session.key db.pass db-migrate.pass migrate.cnf; do
+for f in microbook.conf session.key internal.key db.pass db-migrate.pass migrate.cnf; do
 	check "$f is 0600" [ "$(mode "$VAR_DIR/$f")" = 600 ]
 done
 check "the state folder is not listable by others ($(mode "$VAR_DIR/"))" [ "$(mode "$VAR_DIR/" | cut -c3)" -le 1 ]

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "bus.h"
+#include "mac.h"
 
 #define TOPIC  BUS_TOPIC_PAYMENT_DONE
 #define UUID_A "0f8fad5b-d9cb-469f-a165-70867728950e"
@@ -49,10 +50,35 @@ assert_event_equal(const bus_event *a, const bus_event *b)
 	assert_string_equal(a->ref, b->ref);
 }
 
+/* TOPIC + " " + the sealed body (as bus_encode frames it), malloc'd. */
+static char *
+seal(const char *body, size_t len)
+{
+	char *sealed = mac_seal(BUS_MAC, TOPIC, mac_now(), body, len), *msg;
+
+	assert_non_null(sealed);
+	assert_true(asprintf(&msg, "%s %s", TOPIC, sealed) > 0);
+	free(sealed);
+	return msg;
+}
+
+/*
+ * Decodes msg; one that starts with TOPIC + " " has its body sealed first,
+ * so the checks below reach the JSON decoder behind the envelope.
+ */
 static int
 decode(const char *msg, bus_event *e)
 {
-	return bus_decode(msg, strlen(msg), e);
+	size_t tlen = strlen(TOPIC);
+	char *sealed;
+	int rc;
+
+	if (strncmp(msg, TOPIC " ", tlen + 1) != 0)
+		return bus_decode(msg, strlen(msg), e, NULL);
+	sealed = seal(msg + tlen + 1, strlen(msg + tlen + 1));
+	rc = bus_decode(sealed, strlen(sealed), e, NULL);
+	free(sealed);
+	return rc;
 }
 
 /* Asserts that TOPIC + " " + body is refused. */
@@ -88,7 +114,7 @@ test_round_trip(void **state)
 
 		assert_non_null(msg);
 		memset(&out, 'X', sizeof out);
-		if (decode(msg, &out) != MB_OK)
+		if (bus_decode(msg, strlen(msg), &out, NULL) != MB_OK)
 			fail_msg("own message refused: %s", msg);
 		assert_event_equal(&out, &in[i]);
 		free(msg);
@@ -102,15 +128,20 @@ test_message_shape(void **state)
 	size_t tlen = strlen(TOPIC);
 	json_error_t err;
 	json_t *o;
-	char *msg;
+	char *msg, *msg_body;
 
 	(void)state;
 	assert_string_equal(TOPIC, "mu.micro.book.topic.payment.done");
 	msg = bus_encode(&e);
 	assert_non_null(msg);
 	assert_memory_equal(msg, TOPIC " ", tlen + 1);
-	assert_int_equal(msg[tlen + 1], '{'); /* one space, then the body */
-	o = json_loads(msg + tlen + 1, JSON_REJECT_DUPLICATES, &err);
+	/* one space, the envelope (64 hex digits, a space, the time, a space), then the body */
+	assert_int_equal(strspn(msg + tlen + 1, "0123456789abcdef"), MAC_HEX_LEN);
+	assert_int_equal(msg[tlen + 1 + MAC_HEX_LEN], ' ');
+	assert_true(llabs(atoll(msg + tlen + 2 + MAC_HEX_LEN) - mac_now()) <= 1);
+	msg_body = strchr(msg + tlen + 2 + MAC_HEX_LEN, ' ') + 1;
+	assert_int_equal(*msg_body, '{');
+	o = json_loads(msg_body, JSON_REJECT_DUPLICATES, &err);
 	if (o == NULL)
 		fail_msg("body is not JSON (%s): %s", err.text, msg);
 	assert_string_equal(json_string_value(json_object_get(o, "id")), UUID_A);
@@ -139,20 +170,55 @@ test_decode_hand_written(void **state)
 	assert_string_equal(e.ref, "");
 }
 
-/* Only len bytes are read. */
+/* Only len bytes are read: the mac covers exactly the body it was made for. */
 static void
 test_decode_only_len_bytes(void **state)
 {
-	static const char msg[] = TOPIC " " BODY "junk";
+	char *sealed = seal(BODY, strlen(BODY)), *msg;
+	size_t n;
 	bus_event e;
 
 	(void)state;
-	assert_int_equal(bus_decode(msg, strlen(msg) - 4, &e), MB_OK);
-	assert_int_equal(bus_decode(msg, strlen(msg), &e), MB_DECLINED);
-	assert_int_equal(bus_decode(msg, strlen(msg) - 5, &e), MB_DECLINED);
-	assert_int_equal(bus_decode(msg, strlen(TOPIC) + 1, &e), MB_DECLINED);
-	assert_int_equal(bus_decode(msg, strlen(TOPIC), &e), MB_DECLINED);
-	assert_int_equal(bus_decode(msg, 0, &e), MB_DECLINED);
+	assert_true(asprintf(&msg, "%sjunk", sealed) > 0);
+	n = strlen(msg);
+	assert_int_equal(bus_decode(msg, n - 4, &e, NULL), MB_OK);
+	assert_int_equal(bus_decode(msg, n, &e, NULL), MB_DECLINED);
+	assert_int_equal(bus_decode(msg, n - 5, &e, NULL), MB_DECLINED);
+	assert_int_equal(bus_decode(msg, strlen(TOPIC) + 1, &e, NULL), MB_DECLINED);
+	assert_int_equal(bus_decode(msg, strlen(TOPIC), &e, NULL), MB_DECLINED);
+	assert_int_equal(bus_decode(msg, 0, &e, NULL), MB_DECLINED);
+	free(sealed);
+	free(msg);
+}
+
+/* An unsealed body, a wrong key, a tampered body or an old time is refused, with its reason. */
+static void
+test_decode_unsealed(void **state)
+{
+	static const char plain[] = TOPIC " " BODY;
+	char *msg = seal(BODY, strlen(BODY)), *old, *stale;
+	const char *why = NULL;
+	bus_event e;
+
+	(void)state;
+	assert_int_equal(bus_decode(plain, strlen(plain), &e, &why), MB_DECLINED);
+	assert_string_equal(why, "malformed envelope");
+	msg[strlen(msg) - 3] ^= 1; /* inside "r1" */
+	assert_int_equal(bus_decode(msg, strlen(msg), &e, &why), MB_DECLINED);
+	assert_string_equal(why, "bad mac");
+	stale = mac_seal(BUS_MAC, TOPIC, mac_now() - MAC_WINDOW_S - 5, BODY, strlen(BODY));
+	assert_true(asprintf(&old, "%s %s", TOPIC, stale) > 0);
+	assert_int_equal(bus_decode(old, strlen(old), &e, &why), MB_DECLINED);
+	assert_string_equal(why, "time outside the window");
+	assert_int_equal(mac_init("another-key-0123456789"), MB_OK);
+	free(msg);
+	msg = seal(BODY, strlen(BODY));
+	assert_int_equal(mac_init("unit-test-internal-key-0123"), MB_OK);
+	assert_int_equal(bus_decode(msg, strlen(msg), &e, &why), MB_DECLINED);
+	assert_string_equal(why, "bad mac");
+	free(msg);
+	free(stale);
+	free(old);
 }
 
 static void
@@ -382,7 +448,7 @@ test_pubsub_delivers_event(void **state)
 
 	assert_int_equal(bus_publish(b->pub, &sent), MB_OK);
 	n = recv_msg(b->sub, &buf);
-	if (bus_decode(buf, (size_t)n, &got) != MB_OK)
+	if (bus_decode(buf, (size_t)n, &got, NULL) != MB_OK)
 		fail_msg("received message refused: %.*s", n, buf);
 	assert_event_equal(&got, &sent);
 	nn_freemsg(buf);
@@ -401,7 +467,7 @@ test_pubsub_filters_topic(void **state)
 	assert_int_equal(nn_send(b->pub, other, strlen(other), 0), (int)strlen(other));
 	assert_int_equal(bus_publish(b->pub, &sent), MB_OK);
 	n = recv_msg(b->sub, &buf);
-	if (bus_decode(buf, (size_t)n, &got) != MB_OK)
+	if (bus_decode(buf, (size_t)n, &got, NULL) != MB_OK)
 		fail_msg("received message refused: %.*s", n, buf);
 	assert_event_equal(&got, &sent);
 	nn_freemsg(buf);
@@ -427,7 +493,7 @@ test_pubsub_several(void **state)
 		char *buf = NULL;
 		int n = recv_msg(b->sub, &buf);
 
-		assert_int_equal(bus_decode(buf, (size_t)n, &got), MB_OK);
+		assert_int_equal(bus_decode(buf, (size_t)n, &got, NULL), MB_OK);
 		assert_int_equal(got.order_id, 1000 + i);
 		assert_int_equal(got.sent_time, i);
 		nn_freemsg(buf);
@@ -464,6 +530,7 @@ main(void)
 		cmocka_unit_test(test_message_shape),
 		cmocka_unit_test(test_decode_hand_written),
 		cmocka_unit_test(test_decode_only_len_bytes),
+		cmocka_unit_test(test_decode_unsealed),
 		cmocka_unit_test(test_decode_wrong_topic),
 		cmocka_unit_test(test_decode_missing_space),
 		cmocka_unit_test(test_decode_bad_json),
@@ -478,5 +545,7 @@ main(void)
 		cmocka_unit_test(test_publish_without_listener),
 	};
 
+	if (mac_init("unit-test-internal-key-0123") != MB_OK)
+		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

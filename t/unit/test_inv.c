@@ -23,6 +23,7 @@
 
 #include "clock.h"
 #include "inv.h"
+#include "mac.h"
 
 #define UUID_A "0f8fad5b-d9cb-469f-a165-70867728950e"
 #define UUID_B "7c9e6679-7425-40de-944b-e07fc1f90ae7"
@@ -605,7 +606,7 @@ test_method_names(void **state)
  */
 typedef struct ping_server {
 	int  sock;
-	int  answer_ok;
+	int  answer_ok;  /* 1: ok, 0: an error reply, -1: an ok reply that is not sealed */
 	int  got_ping;
 	char ref[INV_REF_MAX + 1];
 } ping_server;
@@ -614,20 +615,28 @@ static void *
 ping_serve_one(void *arg)
 {
 	ping_server *p = arg;
-	char *buf = NULL, detail[160], *reply;
+	char *buf = NULL, detail[160], *reply, *sealed;
+	const char *payload, *why;
+	size_t plen;
 	inv_req q;
 	int n = nn_recv(p->sock, &buf, NN_MSG, 0);
 
 	if (n < 0)
 		return NULL;
-	if (inv_req_decode(buf, (size_t)n, &q, detail, sizeof detail) == MB_OK && q.method == INV_PING) {
+	memset(&q, 0, sizeof q);
+	if (mac_open(INV_MAC_REQ, "", mac_now(), buf, (size_t)n, &payload, &plen, &why) == MB_OK &&
+	    inv_req_decode(payload, plen, &q, detail, sizeof detail) == MB_OK &&
+	    q.method == INV_PING) {
 		p->got_ping = 1;
 		snprintf(p->ref, sizeof p->ref, "%s", q.ref);
 	}
 	nn_freemsg(buf);
-	reply = p->answer_ok ? inv_reply_ok(NULL) : inv_reply_err(E_INTERNAL, "refused");
-	nn_send(p->sock, reply, strlen(reply), 0);
+	reply = p->answer_ok != 0 ? inv_reply_ok(NULL) : inv_reply_err(E_INTERNAL, "refused");
+	sealed = p->answer_ok >= 0 ? mac_seal(INV_MAC_REP, q.id, mac_now(), reply, strlen(reply))
+	    : strdup(reply);
+	nn_send(p->sock, sealed, strlen(sealed), 0);
 	free(reply);
+	free(sealed);
 	return NULL;
 }
 
@@ -641,7 +650,7 @@ test_client_ping(void **state)
 	(void)state;
 	snprintf(path, sizeof path, "/tmp/mb-test-inv-%d.ipc", (int)getpid());
 	snprintf(url, sizeof url, "ipc://%s", path);
-	for (answer_ok = 1; answer_ok >= 0; answer_ok--) {
+	for (answer_ok = 1; answer_ok >= -1; answer_ok--) {
 		ping_server p = { .answer_ok = answer_ok };
 		inv_client *c;
 		pthread_t t;
@@ -650,10 +659,12 @@ test_client_ping(void **state)
 		assert_true(nn_bind(p.sock, url) >= 0);
 		assert_non_null(c = inv_client_new(url, 2000));
 		assert_int_equal(pthread_create(&t, NULL, ping_serve_one, &p), 0);
-		if (answer_ok)
+		if (answer_ok > 0)
 			assert_int_equal(inv_ping(c, "ref-ping"), MB_OK);
-		else
-			assert_true(inv_ping(c, "ref-ping") < 0);
+		else if (answer_ok == 0)
+			assert_int_equal(inv_ping(c, "ref-ping"), MB_ERROR);
+		else /* a forged reply is no answer */
+			assert_int_equal(inv_ping(c, "ref-ping"), MB_UNAVAIL);
 		pthread_join(t, NULL);
 		assert_true(p.got_ping);
 		assert_string_equal(p.ref, "ref-ping");
@@ -701,5 +712,7 @@ main(void)
 		cmocka_unit_test(test_client_ping),
 	};
 
+	if (mac_init("unit-test-internal-key-0123") != MB_OK)
+		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
