@@ -25,7 +25,8 @@ DB_IPS=($NET.11 $NET.12 $NET.13)
 APP_IPS=($NET.21 $NET.22)
 # every knob of lib/cfg.c that may be passed through from the environment
 CFG_KEYS=(SESSION_IDLE SESSION_MAX COOKIE_SECURE PBKDF2_ITER DB_TIMEOUT INVENTORY_TIMEOUT_MS
-          INVENTORY_THREADS SWEEP_GRACE ORDER_TTL)
+          INVENTORY_THREADS SWEEP_GRACE ORDER_TTL MAX_OPEN_ORDERS LOGIN_FAILS LOGIN_FAIL_WINDOW
+          LOGIN_BACKOFF)
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'cluster: %s\n' "$*" >&2; exit 1; }
@@ -201,23 +202,23 @@ edge_start() {
 	local name=$1 port=$2 dir=$CLUSTER_DIR/edge/$1 svc p=9000 ip servers
 	shift 2
 	mkdir -p "$dir/run" "$dir/log" "$dir/nginx/tmp"
-	# the edge's access log also names the app host that answered (ua=)
-	local script=(-e "s|listen 127.0.0.1:@PORT@|listen $EDGE:@PORT@|"
+	# nginx/nginx.conf.in as stack.sh renders it (every setting and limit of a
+	# single host's nginx), then: listen on the edge's address, tcp upstreams,
+	# and the access log also names the app host that answered (ua=)
+	local script=(-e "s|listen 127.0.0.1:$port|listen $EDGE:$port|"
 		-e "s|urt=\$upstream_response_time'|urt=\$upstream_response_time ua=\$upstream_addr'|")
 	for svc in user orders payment; do
 		p=$((p + 1))
 		servers=""
 		# a host that fails is left out for 2 s, then tried again
 		for ip in "$@"; do servers+="server $ip:$p max_fails=1 fail_timeout=2s; "; done
-		script+=(-e "s|server unix:@RUN@/$svc.sock;|$servers|")
+		script+=(-e "s|server unix:[^;]*/$svc\.sock;|$servers|")
 	done
-	grep -q 'listen 127.0.0.1:@PORT@' "$ROOT/nginx/nginx.conf.in" \
+	env PORT="$port" VAR_DIR="$dir" WEB_DIR="$ROOT/web" "$ROOT/scripts/stack.sh" render-nginx \
+		>"$dir/nginx/nginx.conf.raw" || die "edge $name: stack.sh render-nginx failed"
+	grep -q "listen 127.0.0.1:$port" "$dir/nginx/nginx.conf.raw" \
 		|| die "nginx/nginx.conf.in has no 'listen 127.0.0.1:@PORT@' line to point at $EDGE"
-	sed "${script[@]}" -e "s|@USER_LINE@|user www-data;|" -e "s|@PORT@|$port|g" \
-		-e "s|@VAR@|$dir|g" -e "s|@RUN@|$dir/run|g" -e "s|@LOG@|$dir/log|g" \
-		-e "s|@WEB@|$ROOT/web|g" -e "s|@ROOT@|$ROOT|g" \
-		-e "s|@LOGIN_RATE@|${LOGIN_RATE:-5r/s}|g" -e "s|@LOGIN_BURST@|${LOGIN_BURST:-10}|g" \
-		"$ROOT/nginx/nginx.conf.in" >"$dir/nginx/nginx.conf"
+	sed "${script[@]}" "$dir/nginx/nginx.conf.raw" >"$dir/nginx/nginx.conf"
 	! grep -q 'unix:' "$dir/nginx/nginx.conf" || die "edge $name: a unix upstream is left in its nginx.conf"
 	local left
 	left=$(grep -v '^ *#' "$dir/nginx/nginx.conf" | grep -o '@[A-Z_]*@' | sort -u | tr '\n' ' ' || true)
@@ -310,6 +311,15 @@ check() {
 	# test settings, as make check's: cheap hashing, short sweep grace
 	export PBKDF2_ITER=${PBKDF2_ITER:-1000} SWEEP_GRACE=${SWEEP_GRACE:-5}
 	export LOGIN_RATE=${LOGIN_RATE:-50r/s} LOGIN_BURST=${LOGIN_BURST:-100}
+	# the load registers its clients from one address and each orders many
+	# times: the abuse limits (README "Security", proven by 70_abuse) are set
+	# high here, as make check sets them
+	export REGISTER_RATE=${REGISTER_RATE:-1000r/s} REGISTER_BURST=${REGISTER_BURST:-1000}
+	export REGISTER_GLOBAL_RATE=${REGISTER_GLOBAL_RATE:-1000r/s}
+	export REGISTER_GLOBAL_BURST=${REGISTER_GLOBAL_BURST:-1000}
+	export REGISTER_CONCURRENCY=${REGISTER_CONCURRENCY:-1000}
+	export MAX_OPEN_ORDERS=${MAX_OPEN_ORDERS:-100000}
+	export ORDER_RATE=${ORDER_RATE:-100000r/s} ORDER_BURST=${ORDER_BURST:-100000}
 	# the namespaces go with this script however it ends (a kill -9 of it is
 	# cleaned by the next up or by `make cluster-down`)
 	trap 'set +e; down' EXIT

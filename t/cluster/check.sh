@@ -59,7 +59,7 @@ BASE=http://$EDGE:$EDGE_PORT new_user "$J"
 expect "register and log in through the edge" 200
 
 # --- sessions across hosts --------------------------------------------------
-on "$H1" POST /user/login -c "$J" -d "userName=$UNAME" -d "pwd=password-$UNAME"
+on "$H1" POST /user/login -c "$J" -d "userName=$UNAME" -d "pwd=$TEST_PWD"
 expect "log in through host 1" 200
 on "$H2" GET /user/me -b "$J"
 expect "/user/me through host 2 with host 1's cookie" 200
@@ -77,7 +77,7 @@ for i in $(seq 12); do
 	[ "$s" = 401 ] || bad=$((bad + 1))
 done
 [ $bad = 0 ] && ok "every worker of host 2 refuses it (12 requests)" || fail "every worker of host 2 refuses it" "$bad of 12 answered otherwise"
-on "$H1" POST /user/login -c "$J" -d "userName=$UNAME" -d "pwd=password-$UNAME"
+on "$H1" POST /user/login -c "$J" -d "userName=$UNAME" -d "pwd=$TEST_PWD"
 
 # --- orders, cancels and payments across hosts -------------------------------
 BOOK=$(nsql 1 "INSERT INTO books (title, unit_price, stock, initial_stock)

@@ -40,8 +40,8 @@ client() {
 	name="ld$$c$1$RANDOM"
 	name=${name:0:20}
 	KEY=""
-	req "$OUT/setup-$c.log" register -X POST -d "userName=$name" -d "pwd=password-$name" "$BASE/user/register"
-	req "$OUT/setup-$c.log" login -X POST -c "$jar" -d "userName=$name" -d "pwd=password-$name" "$BASE/user/login"
+	req "$OUT/setup-$c.log" register -X POST -d "userName=$name" -d "pwd=paper-Lantern-73" "$BASE/user/register"
+	req "$OUT/setup-$c.log" login -X POST -c "$jar" -d "userName=$name" -d "pwd=paper-Lantern-73" "$BASE/user/login"
 	touch "$OUT/in-$c"
 	while [ ! -e "$OUT/ready" ]; do sleep 0.05; done
 	end=$(($(cat "$OUT/ready") + SECS * 1000))
