@@ -281,16 +281,18 @@ settle() {
 
 say "starting the floor nginx on :$BENCH_FLOOR_PORT and $FCGI_WORKERS hello workers"
 rm -f "$RUN/hello.sock"
-spawn-fcgi -s "$RUN/hello.sock" -M 0666 -P "$RUN/hello.pid" -- \
+# the socket as the stack's: only nginx's workers (www-data when root) may connect
+if [ "$(id -u)" -eq 0 ]; then HELLO_SOCK=(-M 0660 -G www-data); else HELLO_SOCK=(-M 0600); fi
+spawn-fcgi -s "$RUN/hello.sock" "${HELLO_SOCK[@]}" -P "$RUN/hello.pid" -- \
 	/usr/bin/multiwatch -f "$FCGI_WORKERS" -r 1000 -- "$OUT/hello" >/dev/null
 # The floor nginx is nginx/nginx.conf.in itself, rendered by stack.sh for its
 # own port and folder: the same workers, keepalive, buffers, timeouts, headers
 # and access log as the stack's. Its /user upstream is the hello workers'
 # socket, and its web root holds one small file, so "nginx alone" is the
 # template's static location and "FastCGI hello" is its /user location.
-mkdir -p "$FLOOR_DIR/nginx/tmp" "$FLOOR_DIR/run" "$FLOOR_DIR/log" "$FLOOR_DIR/web"
+mkdir -p "$FLOOR_DIR/nginx/tmp" "$FLOOR_DIR/run/fcgi" "$FLOOR_DIR/log" "$FLOOR_DIR/web"
 printf '{"success":true,"ref":"-","data":{"hello":"world"}}' >"$FLOOR_DIR/web/static"
-ln -sf "$RUN/hello.sock" "$FLOOR_DIR/run/user.sock"
+ln -sf "$RUN/hello.sock" "$FLOOR_DIR/run/fcgi/user.sock"
 env PORT="$BENCH_FLOOR_PORT" VAR_DIR="$FLOOR_DIR" WEB_DIR="$FLOOR_DIR/web" \
 	"$ROOT/scripts/stack.sh" render-nginx >"$FLOOR_DIR/nginx/nginx.conf"
 nginx -p "$FLOOR_DIR/nginx" -e "$FLOOR_DIR/log/nginx-error.log" -c "$FLOOR_DIR/nginx/nginx.conf" \
@@ -436,6 +438,22 @@ pid=$(pid_of "$RUN/nginx.pid" nginx || true)
 # shellcheck disable=SC2046
 RSS[nginx]=$([ -n "$pid" ] && hwm_kb $(children "$pid") || echo 0)
 
+# ------------------------------------------ the reads without kept answers
+
+# What the kept answers are worth, and what a cluster pays (CLUSTER=1 runs
+# without them, docs/SCALING.md): the same stack, data and sessions,
+# restarted with KEPT_ANSWERS=0 (no EPOCH_FILE: every request asks the
+# database), and the three reads again. After the memory figures, which a
+# restart would reset.
+say "restarting the stack without kept answers (KEPT_ANSWERS=0)"
+"${STACK[@]}" stop >"$OUT/stack-nocache.txt" 2>&1 || true
+env KEPT_ANSWERS=0 "${STACK[@]}" start >>"$OUT/stack-nocache.txt" 2>&1 \
+	|| { cat "$OUT/stack-nocache.txt" >&2; die "stack did not restart without kept answers"; }
+settle
+wrk_run books-nocache "$WRK_CONNS" "$BENCH_SECONDS" get.lua "$B/orders/books"
+wrk_run me-nocache "$WRK_CONNS" "$BENCH_SECONDS" get.lua "$B/user/me" "$CK"
+wrk_run orders-nocache "$WRK_CONNS" "$BENCH_SECONDS" get.lua "$B/orders" "$CK"
+
 # ---------------------------------------------------------------- sanity
 
 NEG=$("${DB[@]}" -e "SELECT COUNT(*) FROM books WHERE stock < 0")
@@ -517,6 +535,15 @@ $(row new-hot "POST /orders/new, hot book")
 $(row new-spread "POST /orders/new, $SPREAD_N books")
 $(row pay "POST /payment/pay-order")
 $(row login "POST /user/login")
+
+Without kept answers (\`KEPT_ANSWERS=0\`, as every host of a cluster runs; no target):
+
+| scenario | conns | req/s | p50 ms | p99 ms | errors | statuses | ratio to the FastCGI hello | with kept answers |
+| --- | --: | --: | --: | --: | --: | --- | --- | --- |
+$(for n in me orders books; do printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s req/s |\n' "$n" "$WRK_CONNS" \
+	"$(field "$n-nocache" rps)" "$(field "$n-nocache" p50_ms)" "$(field "$n-nocache" p99_ms)" \
+	"$(field "$n-nocache" unexpected)" "$(field "$n-nocache" statuses)" \
+	"$(pct "$(field "$n-nocache" rps)" "$HELLO")" "$(field "$n" rps)"; done)
 
 Targets: the table TARGETS at the top of scripts/bench.sh.
 Pay: $(wc -l <"$OUT/pay-pairs.txt") unpaid orders were available$([ "$(field pay exhausted)" != 0 ] && echo " and ran out: THE PAY FIGURE IS INVALID"); payment.done events unapplied when the pay run ended: $pending0, after ${DRAIN_MS} ms: $pending1.

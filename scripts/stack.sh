@@ -269,7 +269,8 @@ write_config() {
 		echo "SESSION_KEYS=$keys"
 		echo "INTERNAL_KEY=$ikey"
 		echo "LOG_DIR=$LOG"
-		echo "EPOCH_FILE=$RUN/ipc/epochs"
+		# KEPT_ANSWERS=0: no shared counters, so no worker keeps an answer
+		[ "${KEPT_ANSWERS:-1}" = 0 ] || echo "EPOCH_FILE=$RUN/ipc/epochs"
 		echo "INVENTORY_URL=${INVENTORY_URL:-ipc://$RUN/ipc/inventory.ipc}"
 		echo "BUS_URL=${BUS_URL:-ipc://$RUN/ipc/bus.ipc}"
 		for k in "${CFG_KEYS[@]}"; do
