@@ -427,9 +427,7 @@ app_main(const char *prog, const app_route *routes, int nroutes, int (*init)(app
 	app_x.bus = -1;
 	log_init(prog);
 	if (cfg_error() != NULL) { /* one line in the log and, when that is a file, on stderr */
-		log_msg("error", NULL, "%s; stopping", cfg_error());
-		if (app_x.cfg->log_dir != NULL)
-			fprintf(stderr, "%s: %s; stopping\n", prog, cfg_error());
+		log_fatal("%s", cfg_error());
 		return 1;
 	}
 	if (session_keys(app_x.cfg->session_keys, app_x.cfg->session_nkeys) != MB_OK) {
@@ -438,11 +436,7 @@ app_main(const char *prog, const app_route *routes, int nroutes, int (*init)(app
 	}
 	/* issue 11: internal messages are sealed (mac.h) */
 	if (mac_init(cfg_get("INTERNAL_KEY")) != MB_OK) {
-		log_msg("error", NULL, "no usable INTERNAL_KEY (each key needs %d+ characters); "
-		    "stopping", MAC_KEY_MIN);
-		if (app_x.cfg->log_dir != NULL)
-			fprintf(stderr, "%s: no usable INTERNAL_KEY (each key needs %d+ characters); "
-			    "stopping\n", prog, MAC_KEY_MIN);
+		log_fatal("no usable INTERNAL_KEY (each key needs %d+ characters)", MAC_KEY_MIN);
 		return 1;
 	}
 	if (epoch_init(app_x.cfg->epoch_file) != MB_OK) {

@@ -119,6 +119,20 @@ log_msg(const char *level, const char *ref, const char *fmt, ...)
 }
 
 void
+log_fatal(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	log_msg("error", NULL, "%s; stopping", msg);
+	if (log_fd != 2)
+		fprintf(stderr, "%s: %s; stopping\n", log_prog, msg);
+}
+
+void
 log_req(const char *ref, const char *method, const char *path, int status, int64_t micros)
 {
 	char buf[1024];

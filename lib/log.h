@@ -14,6 +14,12 @@ void log_init(const char *prog);
 /* level is "info", "warn" or "error"; ref may be NULL or empty. */
 void log_msg(const char *level, const char *ref, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/*
+ * A reason the program cannot start: an "error" line ending "; stopping",
+ * and the same (as "<prog>: ...") on stderr when the log is a file, so
+ * whoever started the program sees it. The caller then exits non-zero.
+ */
+void log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The access line: one per request, written when the answer is sent. */
 void log_req(const char *ref, const char *method, const char *path, int status, int64_t micros);
 /*

@@ -137,9 +137,7 @@ main(void)
 
 	log_init("inventory");
 	if (cfg_error() != NULL) { /* one line in the log and, when that is a file, on stderr */
-		log_msg("error", NULL, "%s; stopping", cfg_error());
-		if (c->log_dir != NULL)
-			fprintf(stderr, "%s: %s; stopping\n", "inventory", cfg_error());
+		log_fatal("%s", cfg_error());
 		return 1;
 	}
 	sigemptyset(&stop);
@@ -150,12 +148,8 @@ main(void)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL); /* threads inherit; main waits below */
 	if (nthreads > INVENTORY_MAX_THREADS)
 		nthreads = INVENTORY_MAX_THREADS;
-	if (mac_init(cfg_get("INTERNAL_KEY")) != MB_OK) { /* like a bad setting: log and stderr */
-		log_msg("error", NULL, "no usable INTERNAL_KEY (each key needs %d+ characters); "
-		    "stopping", MAC_KEY_MIN);
-		if (c->log_dir != NULL)
-			fprintf(stderr, "%s: no usable INTERNAL_KEY (each key needs %d+ characters); "
-			    "stopping\n", "inventory", MAC_KEY_MIN);
+	if (mac_init(cfg_get("INTERNAL_KEY")) != MB_OK) { /* like a bad setting */
+		log_fatal("no usable INTERNAL_KEY (each key needs %d+ characters)", MAC_KEY_MIN);
 		return 1;
 	}
 	if (epoch_init(c->epoch_file) != MB_OK) {

@@ -55,9 +55,7 @@ main(void)
 
 	log_init("orders-listener");
 	if (cfg_error() != NULL) { /* one line in the log and, when that is a file, on stderr */
-		log_msg("error", NULL, "%s; stopping", cfg_error());
-		if (c->log_dir != NULL)
-			fprintf(stderr, "%s: %s; stopping\n", "orders-listener", cfg_error());
+		log_fatal("%s", cfg_error());
 		return 1;
 	}
 	memset(&sa, 0, sizeof sa);
@@ -70,12 +68,8 @@ main(void)
 		log_msg("error", NULL, "cannot map EPOCH_FILE %s", c->epoch_file);
 		return 1;
 	}
-	if (mac_init(cfg_get("INTERNAL_KEY")) != MB_OK) { /* like a bad setting: log and stderr */
-		log_msg("error", NULL, "no usable INTERNAL_KEY (each key needs %d+ characters); "
-		    "stopping", MAC_KEY_MIN);
-		if (c->log_dir != NULL)
-			fprintf(stderr, "%s: no usable INTERNAL_KEY (each key needs %d+ characters); "
-			    "stopping\n", "orders-listener", MAC_KEY_MIN);
+	if (mac_init(cfg_get("INTERNAL_KEY")) != MB_OK) { /* like a bad setting */
+		log_fatal("no usable INTERNAL_KEY (each key needs %d+ characters)", MAC_KEY_MIN);
 		return 1;
 	}
 	if ((seen = mac_seen_new()) == NULL || (d = db_new(c, NULL)) == NULL ||
