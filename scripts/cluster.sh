@@ -15,6 +15,16 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 CLUSTER_DIR=${CLUSTER_DIR:-$ROOT/var-cluster}
+# The Galera nodes run as mysql and nginx's workers as www-data: in a
+# checkout under a folder they cannot enter (/root is 0700) the cluster's
+# state lives under /var/lib/microbook-cluster/<hash of the checkout>.
+if [ -z "${CLUSTER_DIR_FIXED:-}" ] && [ "$(id -u)" -eq 0 ] && id mysql >/dev/null 2>&1 &&
+	! runuser -u mysql -- test -x "$(dirname "$CLUSTER_DIR")" 2>/dev/null; then
+	CLUSTER_DIR=/var/lib/microbook-cluster/$(printf '%s' "$CLUSTER_DIR" | md5sum | cut -c1-12)
+	mkdir -p /var/lib/microbook-cluster
+	chmod 755 /var/lib/microbook-cluster
+fi
+export CLUSTER_DIR_FIXED=1
 CLUSTER_DB=${CLUSTER_DB:-galera}
 FCGI_WORKERS=${FCGI_WORKERS:-3}
 NS=${CLUSTER_NS:-mbc-}      # every namespace this script makes starts with it
