@@ -26,6 +26,16 @@ for prog in user orders payment inventory orders-listener; do
 	grep -q "mb-$prog\b" "$TMP/run.n" || fail "make -n run builds mb-$prog" "not named"
 done
 
+# 2. README's apt-get line for a non-root `make run` names what deps.sh installs.
+readme=$(sed -n '/^sudo apt-get install /,/^```/p' README.md | sed 's/^sudo apt-get install //; s/\\$//; /^```/d' \
+	| tr ' ' '\n' | sed '/^$/d' | sort)
+if [ -n "$readme" ] && [ "$readme" = "$(scripts/deps.sh --list run | sort)" ]; then
+	ok "README's apt-get line for make run is deps.sh's run list"
+else
+	fail "README's apt-get line for make run is deps.sh's run list" \
+		"README: $(echo $readme); deps.sh: $(scripts/deps.sh --list run | tr '\n' ' ')"
+fi
+
 # owners FILE...: "FILE<TAB>package" for each FILE (symlinks resolved), in one dpkg call
 owners() {
 	local f
