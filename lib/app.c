@@ -211,7 +211,7 @@ app_path_match(const char *pattern, const char *path, const char **arg)
 
 		if (strncmp(pattern, path, pre) != 0 || path[pre] == '\0' ||
 		    strchr(path + pre, '/') != NULL)
-			return MB_OK;
+			return 0;
 		*arg = path + pre;
 		return 1;
 	}
