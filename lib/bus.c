@@ -1,6 +1,7 @@
 /* bus: see bus.h. */
 #include "bus.h"
 #include "log.h"
+#include "clock.h"
 #include "mac.h"
 #include "nnlist.h"
 
@@ -18,7 +19,7 @@ bus_encode(const bus_event *e)
 	    "sentTime", (json_int_t)e->sent_time, "orderId", (json_int_t)e->order_id,
 	    "state", e->state, "ref", e->ref);
 	char *body = o ? json_dumps(o, JSON_COMPACT) : NULL, *msg = NULL;
-	char *sealed = body ? mac_seal(BUS_MAC, BUS_TOPIC_PAYMENT_DONE, mac_now(), body,
+	char *sealed = body ? mac_seal(BUS_MAC, BUS_TOPIC_PAYMENT_DONE, clock_wall_s(), body,
 	    strlen(body)) : NULL;
 
 	json_decref(o);
@@ -43,7 +44,7 @@ bus_decode(const char *msg, size_t len, bus_event *e, const char **why)
 	*why = "not a payment.done event";
 	if (len <= tlen + 1 || memcmp(msg, BUS_TOPIC_PAYMENT_DONE, tlen) != 0 || msg[tlen] != ' ')
 		return MB_DECLINED;
-	if (mac_open(BUS_MAC, BUS_TOPIC_PAYMENT_DONE, mac_now(), msg + tlen + 1, len - tlen - 1,
+	if (mac_open(BUS_MAC, BUS_TOPIC_PAYMENT_DONE, clock_wall_s(), msg + tlen + 1, len - tlen - 1,
 	    &payload, &plen, why) != MB_OK)
 		return MB_DECLINED;
 	*why = "malformed payment.done body";

@@ -27,6 +27,16 @@ clock_mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* Seconds of wall time since the Unix epoch (the time of internal messages). */
+static inline int64_t
+clock_wall_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
 /* Microseconds of wall time since the Unix epoch. */
 static inline int64_t
 clock_wall_us(void)

@@ -5,6 +5,7 @@
  */
 #include "inv.h"
 #include "log.h"
+#include "clock.h"
 #include "mac.h"
 #include "nnlist.h"
 
@@ -280,7 +281,7 @@ inv_call(inv_client *c, inv_req *q, mb_err *err, char *detail, size_t cap)
 
 	inv_new_id(q->id);
 	if ((body = inv_req_encode(q)) == NULL ||
-	    (msg = mac_seal(INV_MAC_REQ, "", mac_now(), body, strlen(body))) == NULL) {
+	    (msg = mac_seal(INV_MAC_REQ, "", clock_wall_s(), body, strlen(body))) == NULL) {
 		free(body);
 		*err = E_INTERNAL;
 		snprintf(detail, cap, "cannot seal the request (no INTERNAL_KEY or no memory)");
@@ -297,7 +298,7 @@ inv_call(inv_client *c, inv_req *q, mb_err *err, char *detail, size_t cap)
 		return NULL;
 	}
 	/* a reply that is not sealed for this very request is no answer */
-	if (mac_open(INV_MAC_REP, q->id, mac_now(), buf, (size_t)n, &payload, &plen, &why) != MB_OK) {
+	if (mac_open(INV_MAC_REP, q->id, clock_wall_s(), buf, (size_t)n, &payload, &plen, &why) != MB_OK) {
 		nn_freemsg(buf);
 		*err = E_UNAVAILABLE;
 		snprintf(detail, cap, "the inventory service's reply was refused: %s", why);

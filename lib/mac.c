@@ -46,12 +46,6 @@ mac_load(void)
 		(void)mac_init(cfg_get("INTERNAL_KEY"));
 }
 
-int64_t
-mac_now(void)
-{
-	return (int64_t)time(NULL);
-}
-
 /* HMAC-SHA256 of ctx '\n' bind '\n' time '\n' payload, as 64 hex digits in out. */
 static int
 mac_compute(const char *key, const char *ctx, const char *bind, int64_t t,

@@ -40,8 +40,6 @@ int   mac_open(const char *ctx, const char *bind, int64_t now, const char *msg, 
           const char **payload, size_t *plen, const char **why);
 /* The time the envelope names (after a successful open), or 0. */
 int64_t mac_time(const char *msg, size_t len);
-/* Now, in unix seconds. */
-int64_t mac_now(void);
 
 /*
  * A replay guard for one consumer (the bus listener): MB_OK the first time

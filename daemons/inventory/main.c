@@ -66,7 +66,7 @@ inventory_worker(void *arg)
 		}
 		t0 = clock_mono_us();
 		memset(&q, 0, sizeof q);
-		if (mac_open(INV_MAC_REQ, "", mac_now(), body, (size_t)n, &payload, &plen, &why)
+		if (mac_open(INV_MAC_REQ, "", clock_wall_s(), body, (size_t)n, &payload, &plen, &why)
 		    != MB_OK) {
 			/* a stranger, a wrong key or a stale capture: answered, never run */
 			log_msg("warn", NULL, "refused a request (%d bytes): %s", n, why);
@@ -85,7 +85,7 @@ inventory_worker(void *arg)
 		    inv_method_name(q.method), q.id, (long long)q.book_id, (long long)q.history_id,
 		    reply ? reply : "-", (long long)(clock_mono_us() - t0));
 		if (reply != NULL && q.id[0] != '\0') { /* sealed for this request (inv.h) */
-			char *sealed = mac_seal(INV_MAC_REP, q.id, mac_now(), reply, strlen(reply));
+			char *sealed = mac_seal(INV_MAC_REP, q.id, clock_wall_s(), reply, strlen(reply));
 
 			free(reply);
 			reply = sealed;

@@ -90,7 +90,7 @@ main(void)
 
 			if (bus_decode(msg, (size_t)n, &ev, &why) != MB_OK)
 				log_msg("warn", NULL, "dropped a bus message (%d bytes): %s", n, why);
-			else if (mac_seen_check(seen, ev.id, ev.sealed_at, mac_now()) != MB_OK)
+			else if (mac_seen_check(seen, ev.id, ev.sealed_at, clock_wall_s()) != MB_OK)
 				log_msg("warn", ev.ref, "dropped a bus message: event %s replayed", ev.id);
 			else
 				heard++;
