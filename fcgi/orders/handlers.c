@@ -227,9 +227,13 @@ static int
 order_insert_tx(db *d, int64_t max, int64_t uid, int64_t book_id, int64_t price, int64_t hid,
     const char *key, const char *created, int64_t *id)
 {
-	int64_t n, open, kept_book;
+	int64_t n, open;
 	int rc;
 
+	/*
+	 * The same key's first request committed while we waited: the INSERT
+	 * meets the unique key orders_idem and gives MB_DUP, as without a cap.
+	 */
 	if (max > 0) {
 		if ((rc = db_begin(d)) != MB_OK)
 			return rc;
@@ -237,11 +241,6 @@ order_insert_tx(db *d, int64_t max, int64_t uid, int64_t book_id, int64_t price,
 		    &n)) != MB_OK || (rc = orders_open(d, uid, &open)) != MB_OK) {
 			db_rollback(d);
 			return rc == MB_NONE ? MB_ERROR : rc;
-		}
-		/* the same key's first request committed while we waited: its order stands */
-		if (key != NULL && orders_by_key(d, uid, key, &n, &kept_book) == MB_OK) {
-			db_rollback(d);
-			return MB_DUP;
 		}
 		if (open >= max) {
 			db_rollback(d);
