@@ -205,3 +205,18 @@ listener_purge_sessions(db *d, int64_t max_age_s)
 		    (long long)max_age_s);
 	return (int)n;
 }
+
+int
+listener_purge_login_failures(db *d, int64_t window_s)
+{
+	int64_t n;
+
+	/* a name nobody tried for two windows and not blocked now: its count is over */
+	db_ref(d, "purge");
+	n = db_exec(d, "DELETE FROM login_failures WHERE window_start < UTC_TIMESTAMP(3) - "
+	    "INTERVAL ? SECOND AND (blocked_until IS NULL OR blocked_until < UTC_TIMESTAMP(3)) "
+	    "LIMIT ?", "ii", 2 * window_s, (int64_t)LISTENER_PURGE_BATCH);
+	if (n > 0)
+		log_msg("info", "purge", "removed %lld login failure counts", (long long)n);
+	return (int)n;
+}

@@ -22,5 +22,7 @@ int listener_expire(db *d, inv_client *inv, int64_t ttl_s);
  */
 #define LISTENER_PURGE_BATCH 1000
 int listener_purge_sessions(db *d, int64_t max_age_s);
+/* The same for login_failures rows past two LOGIN_FAIL_WINDOWs and not blocking. */
+int listener_purge_login_failures(db *d, int64_t window_s);
 
 #endif

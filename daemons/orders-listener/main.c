@@ -81,7 +81,7 @@ main(void)
 	while (!stopping) {
 		char *msg = NULL;
 		bus_event ev;
-		int n = nn_recv(sub, &msg, NN_MSG, 0), heard = 0;
+		int n = nn_recv(sub, &msg, NN_MSG, 0), n2, heard = 0;
 		int64_t now;
 
 		/* drain whatever else arrived: one batch applies them all */
@@ -120,6 +120,11 @@ main(void)
 			if ((n = listener_purge_sessions(d, c->session_max)) < 0)
 				log_msg("warn", "purge", "could not purge sessions (%s); will retry",
 				    n == MB_UNAVAIL || n == MB_AGAIN ? "database unavailable" : "error");
+			if ((n2 = listener_purge_login_failures(d, c->login_fail_window)) < 0)
+				log_msg("warn", "purge", "could not purge login failures (%s); will retry",
+				    n2 == MB_UNAVAIL || n2 == MB_AGAIN ? "database unavailable" : "error");
+			if (n2 == LISTENER_PURGE_BATCH)
+				n = n2;
 			/* a full batch means more are due: come back next second */
 			next_purge = now + (n == LISTENER_PURGE_BATCH ? EXPIRE_MS : PURGE_MS);
 		}

@@ -143,10 +143,7 @@ login_failed(app_ctx *x, const app_req *r, const char *name)
 	if (n < 0)
 		log_msg("warn", r->ref, "could not count a failed login: %s",
 		    n == MB_UNAVAIL ? "database unavailable" : "database error");
-	/* rows of names nobody tried for two windows go, a few at a time */
-	(void)db_exec(x->db, "DELETE FROM login_failures WHERE window_start < UTC_TIMESTAMP(3) - "
-	    "INTERVAL ? SECOND AND (blocked_until IS NULL OR blocked_until < UTC_TIMESTAMP(3)) "
-	    "LIMIT 10", "i", 2 * c->login_fail_window);
+	/* the orders-listener purges rows of names nobody tried for two windows */
 }
 
 int

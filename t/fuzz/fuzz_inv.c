@@ -9,6 +9,7 @@
  */
 #include "fuzz.h"
 #include "inv.h"
+#include "clock.h"
 #include "mac.h"
 
 #define FUZZ_KEY "fuzz-internal-key-0123456789"
@@ -61,12 +62,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!keyed && (keyed = 1) && mac_init(FUZZ_KEY) != MB_OK)
 		abort();
-	FUZZ_CHECK(mac_open(INV_MAC_REQ, "", mac_now(), (const char *)data, size, &payload, &plen,
+	FUZZ_CHECK(mac_open(INV_MAC_REQ, "", clock_wall_s(), (const char *)data, size, &payload, &plen,
 	    &why) == MB_DECLINED);
-	sealed = mac_seal(INV_MAC_REQ, "", mac_now(), (const char *)data, size);
+	sealed = mac_seal(INV_MAC_REQ, "", clock_wall_s(), (const char *)data, size);
 	FUZZ_CHECK(sealed != NULL);
 	plen = (size_t)(strchr(sealed + MAC_HEX_LEN + 1, ' ') + 1 - sealed) + size;
-	FUZZ_CHECK(mac_open(INV_MAC_REQ, "", mac_now(), sealed, plen, &payload, &plen, &why) == MB_OK);
+	FUZZ_CHECK(mac_open(INV_MAC_REQ, "", clock_wall_s(), sealed, plen, &payload, &plen, &why) == MB_OK);
 	FUZZ_CHECK(plen == size && memcmp(payload, data, size) == 0);
 	free(sealed);
 	detail[0] = '\0';

@@ -12,6 +12,7 @@
  */
 #include "bus.h"
 #include "inv.h"
+#include "clock.h"
 #include "mac.h"
 
 #include <nanomsg/nn.h>
@@ -26,7 +27,7 @@ int
 main(int argc, char **argv)
 {
 	const char *key = argc > 4 ? argv[4] : NULL, *payload, *why;
-	int64_t t = argc > 5 ? strtoll(argv[5], NULL, 10) : mac_now();
+	int64_t t = argc > 5 ? strtoll(argv[5], NULL, 10) : clock_wall_s();
 	int req, s, timeout = 2000, n;
 	char *msg = NULL, *sealed, *buf = NULL;
 	struct timespec pause = { 0, 300 * 1000000L };
@@ -85,7 +86,7 @@ main(int argc, char **argv)
 
 		if (p != NULL)
 			snprintf(id, sizeof id, "%s", p + 6);
-		if (mac_open(INV_MAC_REP, id, mac_now(), buf, (size_t)n, &payload, &plen, &why) == MB_OK)
+		if (mac_open(INV_MAC_REP, id, clock_wall_s(), buf, (size_t)n, &payload, &plen, &why) == MB_OK)
 			printf("opened: %.*s\n", (int)plen, payload);
 	}
 	nn_freemsg(buf);

@@ -624,7 +624,7 @@ ping_serve_one(void *arg)
 	if (n < 0)
 		return NULL;
 	memset(&q, 0, sizeof q);
-	if (mac_open(INV_MAC_REQ, "", mac_now(), buf, (size_t)n, &payload, &plen, &why) == MB_OK &&
+	if (mac_open(INV_MAC_REQ, "", clock_wall_s(), buf, (size_t)n, &payload, &plen, &why) == MB_OK &&
 	    inv_req_decode(payload, plen, &q, detail, sizeof detail) == MB_OK &&
 	    q.method == INV_PING) {
 		p->got_ping = 1;
@@ -632,7 +632,7 @@ ping_serve_one(void *arg)
 	}
 	nn_freemsg(buf);
 	reply = p->answer_ok != 0 ? inv_reply_ok(NULL) : inv_reply_err(E_INTERNAL, "refused");
-	sealed = p->answer_ok >= 0 ? mac_seal(INV_MAC_REP, q.id, mac_now(), reply, strlen(reply))
+	sealed = p->answer_ok >= 0 ? mac_seal(INV_MAC_REP, q.id, clock_wall_s(), reply, strlen(reply))
 	    : strdup(reply);
 	nn_send(p->sock, sealed, strlen(sealed), 0);
 	free(reply);
