@@ -102,6 +102,7 @@ db_connect_to(db *d, const char *host, int port)
 	const cfg *c = d->conf;
 	unsigned int t = (unsigned int)c->db_timeout, rt = t + 1;
 	char init[160];
+	int n;
 
 	if ((d->my = mysql_init(NULL)) == NULL)
 		return MB_UNAVAIL;
@@ -113,8 +114,10 @@ db_connect_to(db *d, const char *host, int port)
 	 * deadlock on the payments index. On Galera (DB_SYNC_WAIT) every read
 	 * first waits until this node has applied what others committed before.
 	 */
-	snprintf(init, sizeof init, "SET time_zone = '+00:00', innodb_lock_wait_timeout = %u, "
-	    "tx_isolation = 'READ-COMMITTED'%s", t, c->db_sync_wait ? ", wsrep_sync_wait = 1" : "");
+	n = snprintf(init, sizeof init, "SET time_zone = '+00:00', innodb_lock_wait_timeout = %u, "
+	    "tx_isolation = 'READ-COMMITTED'", t);
+	if (c->db_sync_wait) /* the checks DB_SYNC_WAIT names (a bit mask, 1 = reads) */
+		snprintf(init + n, sizeof init - (size_t)n, ", wsrep_sync_wait = %d", c->db_sync_wait);
 	mysql_options(d->my, MYSQL_OPT_CONNECT_TIMEOUT, &t);
 	mysql_options(d->my, MYSQL_OPT_READ_TIMEOUT, &rt);
 	mysql_options(d->my, MYSQL_OPT_WRITE_TIMEOUT, &rt);
