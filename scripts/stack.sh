@@ -377,10 +377,18 @@ start() {
 	start_fcgi payment
 	start_nginx
 	wait_healthy
+	local demo
+	# the demo user exists unless the state was made with DEMO=0
+	if [ "$("${ADMIN[@]}" -N -B microbook -e "SELECT COUNT(*) FROM users WHERE name = 'micro'" \
+		2>/dev/null || echo 0)" != 0 ]; then
+		demo="  demo login:  micro / 123
+  try:         curl -s -c jar -d userName=micro -d pwd=123 http://127.0.0.1:$PORT/user/login"
+	else
+		demo="  demo data:   none (made with DEMO=0): register on the page or POST /user/register"
+	fi
 	cat <<MSG
 microbook is up: http://127.0.0.1:$PORT/
-  demo login:  micro / 123
-  try:         curl -s -c jar -d userName=micro -d pwd=123 http://127.0.0.1:$PORT/user/login
+$demo
   state, logs: $SHOWN_VAR_DIR$( [ "$VAR_DIR" != "$SHOWN_VAR_DIR" ] && printf ' (-> %s)' "$VAR_DIR")$( [ "$AS_ROOT" = 1 ] && printf ' (services run as %s, MariaDB as mysql)' "$MB_USER")
   stop with:   make stop$( [ "$PORT" != 8080 ] && printf ' PORT=%s' "$PORT")$( [ "$SHOWN_VAR_DIR" != "$ROOT/var" ] && printf ' VAR_DIR=%s' "$SHOWN_VAR_DIR")
 MSG
