@@ -421,6 +421,20 @@ db_run(db *d, const char *sql, const char *in, va_list ap, int *rc)
 	return NULL;
 }
 
+/*
+ * A CALL of a stored procedure answers its result set (if any) and then a
+ * status of its own: both are read off before the statement runs again.
+ */
+static void
+db_drain(MYSQL_STMT *st)
+{
+	while (mysql_stmt_more_results(st)) {
+		if (mysql_stmt_next_result(st) != 0)
+			break;
+		mysql_stmt_free_result(st);
+	}
+}
+
 static int
 db_bind_out(db *d, MYSQL_STMT *st, const char *out)
 {
@@ -527,6 +541,7 @@ db_exec(db *d, const char *sql, const char *in, ...)
 		return rc;
 	n = (int64_t)mysql_stmt_affected_rows(st);
 	d->last_insert_id = (int64_t)mysql_stmt_insert_id(st);
+	db_drain(st);
 	return n;
 }
 
@@ -557,8 +572,10 @@ db_row(db *d, const char *sql, const char *in, const char *out, ...)
 		else
 			rc = db_status(d, mysql_stmt_errno(st), mysql_stmt_error(st));
 	}
-	if (st != NULL && d->my != NULL)
+	if (st != NULL && d->my != NULL) {
 		mysql_stmt_free_result(st);
+		db_drain(st);
+	}
 	va_end(ap);
 	return rc;
 }
@@ -604,8 +621,10 @@ db_next(db *d, const char *out, ...)
 void
 db_done(db *d)
 {
-	if (d->cursor != NULL && d->my != NULL)
+	if (d->cursor != NULL && d->my != NULL) {
 		mysql_stmt_free_result(d->cursor);
+		db_drain(d->cursor);
+	}
 	d->cursor = NULL;
 	d->cursor_bound = 0;
 }

@@ -8,6 +8,12 @@
  *        't' char *, size_t cap: a DATETIME as ISO 8601 UTC with milliseconds,
  *            "2026-11-26T09:00:00.123Z" ("" when NULL), formatted here, not by SQL
  *
+ * db_row and db_exec also CALL a stored procedure (sql/): its one result
+ * set, if it has one, is read like a SELECT's and the status a CALL ends
+ * with is read off here. A procedure that runs a transaction must roll it
+ * back itself before it raises an error (an EXIT HANDLER that does ROLLBACK;
+ * RESIGNAL): to the caller its CALL is one statement, retried as one.
+ *
  * so a query reads as one line:
  *
  *   db_row(d, "SELECT id, name FROM users WHERE name = ?", "s", "is", name, &id, buf, sizeof buf);

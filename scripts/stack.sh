@@ -204,7 +204,7 @@ start_db() {
 # Two accounts: microbook_migrate applies sql/ (all rights on the schema);
 # microbook, whose password alone goes into the services' config, may only
 # SELECT, INSERT, UPDATE and DELETE rows of the schema's tables (not
-# schema_migrations): no DROP, ALTER or CREATE.
+# schema_migrations) and EXECUTE its procedures: no DROP, ALTER or CREATE.
 setup_db() {
 	local f v t
 	[ -s "$VAR_DIR/db.pass" ] || openssl rand -hex 16 >"$VAR_DIR/db.pass"
@@ -241,6 +241,12 @@ SQL
 	for t in $("${ADMIN[@]}" -N -e "SELECT table_name FROM information_schema.tables
 			WHERE table_schema = 'microbook' AND table_name <> 'schema_migrations'"); do
 		echo "GRANT SELECT, INSERT, UPDATE, DELETE ON microbook.\`$t\` TO 'microbook'@'localhost';"
+	done | "${ADMIN[@]}"
+	# and EXECUTE on each stored procedure of sql/ (all SQL SECURITY INVOKER:
+	# a procedure can do no more than these row rights allow)
+	for t in $("${ADMIN[@]}" -N -e "SELECT routine_name FROM information_schema.routines
+			WHERE routine_schema = 'microbook' AND routine_type = 'PROCEDURE'"); do
+		echo "GRANT EXECUTE ON PROCEDURE microbook.\`$t\` TO 'microbook'@'localhost';"
 	done | "${ADMIN[@]}"
 	if [ -n "$("${ADMIN[@]}" -N -e "SELECT 1 FROM mysql.db WHERE User = 'microbook' AND Host = 'localhost' AND Db = 'microbook'")" ]; then
 		"${ADMIN[@]}" -e "REVOKE ALL PRIVILEGES ON microbook.* FROM 'microbook'@'localhost'"
