@@ -279,6 +279,8 @@ write_config() {
 		[ "${KEPT_ANSWERS:-1}" = 0 ] || echo "EPOCH_FILE=$RUN/ipc/epochs"
 		echo "INVENTORY_URL=${INVENTORY_URL:-ipc://$RUN/ipc/inventory.ipc}"
 		echo "BUS_URL=${BUS_URL:-ipc://$RUN/ipc/bus.ipc}"
+		# the inventory daemon's count of requests served (make bench reads it)
+		echo "INVENTORY_STATS=$RUN/ipc/inventory.stats"
 		for k in "${CFG_KEYS[@]}"; do
 			[ -n "${!k:-}" ] && echo "$k=${!k}"
 		done

@@ -5,6 +5,12 @@
  * with the same header, so requests from many FastCGI workers are served in
  * parallel (a plain REP socket would serve them one at a time). A sweep
  * thread releases abandoned reservations. SIGTERM/SIGINT/SIGUSR1 stop it.
+ *
+ * It counts the requests it serves, per method, and writes the counts to
+ * INVENTORY_STATS (when set; make run puts it in VAR_DIR/run/ipc) at most
+ * once a second while they change, and at once on SIGUSR2 (multiwatch
+ * forwards it), so `make bench` reads round trips per order from the
+ * daemon's own count.
  */
 #include "cfg.h"
 #include "clock.h"
@@ -17,6 +23,8 @@
 
 #include <nanomsg/nn.h>
 #include <nanomsg/reqrep.h>
+#include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,6 +40,47 @@ static int             inv_sock = -1;
 static volatile int    inv_stopping;
 static pthread_mutex_t sweep_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t  sweep_cv = PTHREAD_COND_INITIALIZER;
+
+/* requests served: one slot per method, then the refused (bad seal) and bad ones */
+enum { STAT_REFUSED = INV_NMETHODS, STAT_BAD, STAT_N };
+static uint64_t inv_served[STAT_N];
+
+static void
+inventory_count(int slot)
+{
+	__atomic_fetch_add(&inv_served[slot], 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * Rewrites the stats file (a temporary file renamed over it, so a reader
+ * never sees half of one): "name count" lines. `signals` is the number of
+ * SIGUSR2 seen, so a reader that sent one knows when the counts are newer.
+ */
+static void
+inventory_stats_write(const char *path, uint64_t signals)
+{
+	char tmp[4096];
+	uint64_t total = 0, v[STAT_N];
+	FILE *f;
+	int i;
+
+	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp ||
+	    (f = fopen(tmp, "w")) == NULL) {
+		log_msg("warn", NULL, "cannot write INVENTORY_STATS %s: %s", path, strerror(errno));
+		return;
+	}
+	for (i = 0; i < STAT_N; i++)
+		total += v[i] = __atomic_load_n(&inv_served[i], __ATOMIC_RELAXED);
+	fprintf(f, "# inventory daemon: requests served since it started\n"
+	    "pid %ld\nsignals %" PRIu64 "\nrequests %" PRIu64 "\n", (long)getpid(), signals, total);
+	for (i = 0; i < INV_NMETHODS; i++)
+		fprintf(f, "%s %" PRIu64 "\n", inv_method_name((inv_method)i), v[i]);
+	fprintf(f, "refused %" PRIu64 "\nbad %" PRIu64 "\n", v[STAT_REFUSED], v[STAT_BAD]);
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		log_msg("warn", NULL, "cannot write INVENTORY_STATS %s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+}
 
 static void *
 inventory_worker(void *arg)
@@ -70,12 +119,15 @@ inventory_worker(void *arg)
 		    != MB_OK) {
 			/* a stranger, a wrong key or a stale capture: answered, never run */
 			log_msg("warn", NULL, "refused a request (%d bytes): %s", n, why);
+			inventory_count(STAT_REFUSED);
 			reply = inv_reply_err(E_UNAUTHENTICATED, why);
 		} else if (inv_req_decode(payload, plen, &q, detail, sizeof detail) != MB_OK) {
 			log_msg("warn", NULL, "bad request: %s", detail);
+			inventory_count(STAT_BAD);
 			reply = inv_reply_err(E_INVALID_ARGUMENT, detail);
 		} else {
 			db_ref(d, q.ref);
+			inventory_count((int)q.method);
 			reply = inventory_handle(d, &q);
 		}
 		nn_freemsg(body);
@@ -132,6 +184,8 @@ main(void)
 {
 	const cfg *c = cfg_load();
 	pthread_t workers[INVENTORY_MAX_THREADS], sweeper;
+	const char *stats = cfg_get("INVENTORY_STATS");
+	uint64_t signals = 0, written = UINT64_MAX;
 	sigset_t stop;
 	int i, sig, nthreads = c->inventory_threads;
 
@@ -145,6 +199,7 @@ main(void)
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGUSR1);
 	sigaddset(&stop, SIGHUP);
+	sigaddset(&stop, SIGUSR2); /* not a stop: write the stats now */
 	pthread_sigmask(SIG_BLOCK, &stop, NULL); /* threads inherit; main waits below */
 	if (nthreads > INVENTORY_MAX_THREADS)
 		nthreads = INVENTORY_MAX_THREADS;
@@ -165,7 +220,24 @@ main(void)
 	pthread_create(&sweeper, NULL, inventory_sweeper, NULL);
 	log_msg("info", NULL, "inventory ready on %s with %d threads", c->inventory_listen, nthreads);
 
-	sigwait(&stop, &sig);
+	for (;;) {
+		struct timespec second = { 1, 0 };
+		uint64_t now = 0;
+
+		sig = sigtimedwait(&stop, NULL, &second);
+		if (sig > 0 && sig != SIGUSR2)
+			break;
+		if (sig == SIGUSR2)
+			signals++;
+		if (stats == NULL || *stats == '\0')
+			continue;
+		for (i = 0; i < STAT_N; i++)
+			now += __atomic_load_n(&inv_served[i], __ATOMIC_RELAXED);
+		if (sig == SIGUSR2 || now != written) {
+			inventory_stats_write(stats, signals);
+			written = now;
+		}
+	}
 	log_msg("info", NULL, "signal %d: stopping", sig);
 	pthread_mutex_lock(&sweep_mu);
 	inv_stopping = 1;
