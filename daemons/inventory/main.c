@@ -36,7 +36,8 @@ static pthread_cond_t  sweep_cv = PTHREAD_COND_INITIALIZER;
 static void *
 inventory_worker(void *arg)
 {
-	db *d = db_new(cfg_load(), NULL);
+	const cfg *c = cfg_load();
+	db *d = db_new(c, NULL);
 
 	(void)arg;
 	if (d == NULL)
@@ -76,7 +77,7 @@ inventory_worker(void *arg)
 			reply = inv_reply_err(E_INVALID_ARGUMENT, detail);
 		} else {
 			db_ref(d, q.ref);
-			reply = inventory_handle(d, &q);
+			reply = inventory_handle(d, c, &q);
 		}
 		nn_freemsg(body);
 		if (reply == NULL)
