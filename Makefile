@@ -67,6 +67,7 @@ $(BUILD)/t/tools/nnsend: $(BUILD)/t/tools/nnsend.o $(LIB)
 $(BUILD)/t/db/test_user: $(BUILD)/fcgi/user/handlers.o
 $(BUILD)/t/db/test_orders: $(BUILD)/fcgi/orders/handlers.o
 $(BUILD)/t/db/test_payment: $(BUILD)/fcgi/payment/handlers.o
+$(BUILD)/t/db/test_sell: $(BUILD)/daemons/inventory/handlers.o
 .SECONDARY: $(DBT_SRC:%.c=$(BUILD)/%.o)
 $(BUILD)/t/db/%: $(BUILD)/t/db/%.o $(LIB)
 	@mkdir -p $(dir $@)

@@ -49,6 +49,8 @@ inv_req_encode(const inv_req *q)
 	case INV_SELL:
 		json_object_set_new(o, "bookId", json_integer(q->book_id));
 		json_object_set_new(o, "userId", json_integer(q->user_id));
+		if (q->idem_key[0] != '\0')
+			json_object_set_new(o, "idemKey", json_string(q->idem_key));
 		break;
 	case INV_GET:
 		json_object_set_new(o, "bookId", json_integer(q->book_id));
@@ -90,6 +92,19 @@ inv_member_id(json_t *o, const char *name, int64_t *out, char *detail, size_t ca
 	return 0;
 }
 
+int
+inv_key_ok(const char *k)
+{
+	size_t n = strlen(k), i;
+
+	if (n < 1 || n > INV_KEY_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (k[i] < 0x20 || k[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
 /* "historyIds": 1 to INV_MAX_BATCH positive integers. */
 static int
 inv_member_ids(json_t *o, const char *name, inv_req *q, char *detail, size_t cap)
@@ -116,7 +131,7 @@ int
 inv_req_decode(const char *buf, size_t len, inv_req *q, char *detail, size_t cap)
 {
 	json_error_t jerr;
-	json_t *o, *id, *ref, *m;
+	json_t *o, *id, *ref, *m, *v;
 	int rc = MB_DECLINED, i;
 
 	memset(q, 0, sizeof *q);
@@ -151,6 +166,14 @@ inv_req_decode(const char *buf, size_t len, inv_req *q, char *detail, size_t cap
 		if (inv_member_id(o, "bookId", &q->book_id, detail, cap) != 0 ||
 		    inv_member_id(o, "userId", &q->user_id, detail, cap) != 0)
 			goto out;
+		if ((v = json_object_get(o, "idemKey")) != NULL) { /* optional */
+			if (!json_is_string(v) || !inv_key_ok(json_string_value(v))) {
+				snprintf(detail, cap, "'idemKey' must be 1-%d printable ASCII "
+				    "characters", INV_KEY_MAX);
+				goto out;
+			}
+			memcpy(q->idem_key, json_string_value(v), json_string_length(v) + 1);
+		}
 		break;
 	case INV_GET:
 		if (inv_member_id(o, "bookId", &q->book_id, detail, cap) != 0)

@@ -4,7 +4,10 @@
  * "Sell|Confirm|Release|List|Get|Ping", ...}; replies {"ok": true, ...} or
  * {"ok": false, "code": "<API.md code>", "detail": "..."}. Every request
  * carries a fresh id: nanomsg REQ re-sends unanswered requests by itself,
- * and the daemon recognises a repeated Sell by that id.
+ * and the daemon recognises a repeated Sell by that id. A Sell makes the
+ * whole order (reservation and order row, one transaction): its reply
+ * carries the order (orderId, historyId, unitPrice, state, createdAt, paidAt,
+ * and "kept": true when it is the one the Idempotency-Key already made).
  */
 #ifndef MB_INV_H
 #define MB_INV_H
@@ -28,6 +31,7 @@
 #define INV_ID_LEN    36
 #define INV_REF_MAX   64
 #define INV_MAX_BATCH 256  /* ids in one batched Confirm */
+#define INV_KEY_MAX   64   /* a Sell's Idempotency-Key: 1 to 64 printable ASCII */
 
 typedef enum inv_method {
 	INV_SELL, INV_CONFIRM, INV_RELEASE, INV_LIST, INV_GET,
@@ -41,7 +45,8 @@ typedef struct inv_req {
 	char       ref[INV_REF_MAX + 1];
 	inv_method method;
 	int64_t    book_id;     /* Sell, Get */
-	int64_t    user_id;     /* Sell */
+	int64_t    user_id;     /* Sell: whose order */
+	char       idem_key[INV_KEY_MAX + 1]; /* Sell: the Idempotency-Key, "" for none */
 	int64_t    history_id;  /* Confirm, Release */
 	/*
 	 * Confirm may instead carry "historyIds": [...] (1 to INV_MAX_BATCH), so
@@ -56,6 +61,8 @@ const char *inv_method_name(inv_method m);
 void        inv_new_id(char id[INV_ID_LEN + 1]);
 /* Encodes a request; returns a malloc'd string or NULL. */
 char       *inv_req_encode(const inv_req *q);
+/* 1 when k is a valid Idempotency-Key: 1 to INV_KEY_MAX printable ASCII characters. */
+int         inv_key_ok(const char *k);
 /* Decodes and validates a request: MB_OK, or MB_DECLINED with `detail` set. */
 int         inv_req_decode(const char *buf, size_t len, inv_req *q, char *detail, size_t cap);
 /* A book as API.md and List/Get show it: {"bookId", "title", "unitPrice", "stock"}. */

@@ -1,7 +1,9 @@
 /*
- * inventory handlers. Sell is an atomic conditional decrement
- * (UPDATE ... WHERE stock > 0), so stock never goes below zero whatever the
- * concurrency, with no optimistic retry loop at all. History state moves
+ * inventory handlers. Sell makes an order: the reservation, the order row
+ * and an atomic conditional decrement (UPDATE ... WHERE stock > 0) in one
+ * transaction, so stock never goes below zero whatever the concurrency, with
+ * no optimistic retry loop at all, and no reservation is left without its
+ * order. History state moves
  * only forward (states.h): reserved -> sold by Confirm, reserved -> released
  * by Release, each once; a repeat of a finished move is a no-op success.
  * Confirm sells only a reservation whose order has a payment, Release frees
@@ -24,79 +26,88 @@ inv_db_err(int rc)
 	    "inventory database error");
 }
 
-/* The reservation made by request `id`, if any: for a re-sent Sell. */
-static int
-inv_find_sale(db *d, const char *id, int64_t *hid, int64_t *price)
-{
-	return db_row(d, "SELECT h.id, b.unit_price FROM inventory_history h "
-	    "JOIN books b ON b.id = h.book_id WHERE h.req_id = ?", "s", "ii", id, hid, price);
-}
-
-static char *
-inv_sold(int64_t hid, int64_t price)
-{
-	return inv_reply_ok(json_pack("{s:I, s:I}", "historyId", (json_int_t)hid,
-	    "unitPrice", (json_int_t)price));
-}
-
 /*
- * Four round trips: BEGIN; the history row (which also proves the book
- * exists and brings its price back); the conditional decrement; COMMIT. The
- * hot book row is locked only from the decrement to the commit.
+ * Sell makes the whole order in one round trip: one CALL of sell_order
+ * (sql/007_sell_order.sql), which in one transaction locks the user's row,
+ * answers a re-sent request (the same id) with what its first copy made and
+ * an Idempotency-Key with the order it made, counts the open orders against
+ * MAX_OPEN_ORDERS, writes the reservation and the order, and decrements the
+ * stock last (UPDATE ... WHERE stock > 0), so the hot book row is locked
+ * only from the decrement to the COMMIT. A failed CALL has rolled back.
  */
 static char *
-inv_sell_once(db *d, const inv_req *q, int *st)
+inv_sell_once(db *d, const cfg *c, const inv_req *q, int *st)
 {
-	int64_t n, hid, price;
-	int rc;
+	char result[32], state[16], created[32], paid[32];
+	int64_t oid, hid, book, price;
+	json_t *o;
 
-	*st = MB_OK;
-	if ((rc = db_begin(d)) != MB_OK)
-		return inv_db_err(rc);
-	rc = db_row(d, "INSERT INTO inventory_history (book_id, user_id, state, req_id, created_at, "
-	    "updated_at) SELECT id, ?, " HIST_RESERVED_SQL ", ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3) "
-	    "FROM books "
-	    "WHERE id = ? RETURNING id, (SELECT unit_price FROM books b "
-	    "WHERE b.id = inventory_history.book_id)", "isi", "ii", q->user_id, q->id, q->book_id,
-	    &hid, &price);
-	if (rc == MB_DUP) {
-		/* the same request, re-sent: its first copy made the reservation */
-		db_rollback(d);
-		if ((rc = inv_find_sale(d, q->id, &hid, &price)) == MB_OK)
-			return inv_sold(hid, price);
-		return inv_db_err(rc == MB_NONE ? MB_ERROR : rc);
+	*st = db_row(d, "CALL sell_order(?, ?, ?, ?, ?)", "siizi", "siiiistt", q->id, q->user_id,
+	    q->book_id, q->idem_key[0] != '\0' ? q->idem_key : NULL, c->max_open_orders,
+	    result, sizeof result, &oid, &hid, &book, &price, state, sizeof state,
+	    created, sizeof created, paid, sizeof paid);
+	if (*st == MB_NONE)
+		*st = MB_ERROR; /* the procedure always answers one row */
+	if (*st != MB_OK)
+		return inv_db_err(*st);
+	if (strcmp(result, "sold") == 0 || strcmp(result, "kept") == 0) {
+		if (strcmp(result, "sold") == 0) {
+			/* the catalogue's stock and this user's orders changed (a re-sent
+			 * request bumps again: harmless, a kept answer is only dropped) */
+			epoch_bump(EPOCH_CATALOGUE);
+			epoch_bump(epoch_user(q->user_id));
+		}
+		o = json_pack("{s:I, s:I, s:I, s:I, s:s, s:s, s:o, s:b}", "orderId", (json_int_t)oid,
+		    "historyId", (json_int_t)hid, "bookId", (json_int_t)book,
+		    "unitPrice", (json_int_t)price, "state", state, "createdAt", created,
+		    "paidAt", paid[0] != '\0' ? json_string(paid) : json_null(),
+		    "kept", strcmp(result, "kept") == 0);
+		return inv_reply_ok(o);
 	}
-	if (rc != MB_OK) {
-		db_rollback(d);
-		*st = rc;
-		return rc == MB_NONE ? inv_reply_err(E_NOT_FOUND, "no such book") : inv_db_err(rc);
-	}
-	n = db_exec(d, "UPDATE books SET stock = stock - 1 WHERE id = ? AND stock > 0", "i",
-	    q->book_id);
-	if (n == 0) {
-		db_rollback(d);
+	if (strcmp(result, "OUT_OF_STOCK") == 0)
 		return inv_reply_err(E_OUT_OF_STOCK, "this book has no stock left");
+	if (strcmp(result, "NOT_FOUND") == 0)
+		return inv_reply_err(E_NOT_FOUND, "no such book");
+	if (strcmp(result, "TOO_MANY_OPEN_ORDERS") == 0) {
+		char detail[160];
+
+		snprintf(detail, sizeof detail, "you have %lld unpaid orders, the most one account "
+		    "may hold; pay or cancel one first", (long long)c->max_open_orders);
+		return inv_reply_err(E_TOO_MANY_OPEN_ORDERS, detail);
 	}
-	if (n < 0 || (n = db_commit(d)) < 0) {
-		db_rollback(d);
-		*st = (int)n;
-		return inv_db_err((int)n);
+	if (strcmp(result, "IDEMPOTENCY_KEY_REUSED") == 0) {
+		char detail[160];
+
+		snprintf(detail, sizeof detail, "this Idempotency-Key was used for an order of book "
+		    "%lld; use a new key for another order", (long long)book);
+		return inv_reply_err(E_IDEMPOTENCY_KEY_REUSED, detail);
 	}
-	epoch_bump(EPOCH_CATALOGUE); /* the catalogue's stock changed */
-	return inv_sold(hid, price);
+	if (strcmp(result, "NO_USER") == 0)
+		return inv_reply_err(E_NOT_FOUND, "no such user");
+	log_msg("error", q->ref, "sell_order answered '%s'", result);
+	*st = MB_ERROR;
+	return inv_db_err(MB_ERROR);
 }
 
 static char *
-inv_sell(db *d, const inv_req *q)
+inv_sell(db *d, const cfg *c, const inv_req *q)
 {
 	char *reply = NULL;
+	int st, dup = 0;
 	db_try t;
-	int st;
 
-	db_try_start(&t); /* a deadlock victim runs again (db.h) */
+	/*
+	 * A deadlock victim or, on Galera, a certification failure (1213) runs
+	 * again (db.h). So does a CALL that met a unique key once (MB_DUP): on
+	 * Galera the same Idempotency-Key committed on another node while this
+	 * one ran, and the next CALL answers with that order.
+	 */
+	db_try_start(&t);
 	do {
 		free(reply);
-		reply = inv_sell_once(d, q, &st);
+		reply = inv_sell_once(d, c, q, &st);
+		if (st == MB_DUP && !dup++)
+			st = MB_AGAIN;
 	} while (db_try_again(&t, st));
 	return reply;
 }
@@ -288,10 +299,10 @@ inv_get(db *d, const inv_req *q)
 }
 
 char *
-inventory_handle(db *d, const inv_req *q)
+inventory_handle(db *d, const cfg *c, const inv_req *q)
 {
 	switch (q->method) {
-	case INV_SELL:    return inv_sell(d, q);
+	case INV_SELL:    return inv_sell(d, c, q);
 	case INV_CONFIRM: return q->nhistory > 0 ? inv_confirm_many(d, q) : inv_confirm(d, q);
 	case INV_RELEASE: return inv_release(d, q->history_id, 0);
 	case INV_LIST:    return inv_list(d);

@@ -1,7 +1,8 @@
 /*
  * inventory: the daemon that owns stock. Each worker thread has its own
  * database connection; the handlers below are the only SQL that writes
- * books and inventory_history (the catalogue read, inv_books, is shared
+ * books and inventory_history, and Sell writes the new order row with its
+ * reservation (sql/007_sell_order.sql) (the catalogue read, inv_books, is shared
  * with GET /orders/books).
  */
 #ifndef MB_INVENTORY_H
@@ -10,8 +11,11 @@
 #include "db.h"
 #include "inv.h"
 
-/* Executes one decoded request; returns the reply (malloc'd JSON). */
-char *inventory_handle(db *d, const inv_req *q);
+/*
+ * Executes one decoded request with the settings c (Sell reads
+ * max_open_orders); returns the reply (malloc'd JSON).
+ */
+char *inventory_handle(db *d, const cfg *c, const inv_req *q);
 /* One pass of the sweep: releases orphaned and closed-order reservations. */
 int   inventory_sweep(db *d, int64_t grace_s);
 

@@ -85,7 +85,8 @@ inventory_stats_write(const char *path, uint64_t signals)
 static void *
 inventory_worker(void *arg)
 {
-	db *d = db_new(cfg_load(), NULL);
+	const cfg *c = cfg_load();
+	db *d = db_new(c, NULL);
 
 	(void)arg;
 	if (d == NULL)
@@ -128,7 +129,7 @@ inventory_worker(void *arg)
 		} else {
 			db_ref(d, q.ref);
 			inventory_count((int)q.method);
-			reply = inventory_handle(d, &q);
+			reply = inventory_handle(d, c, &q);
 		}
 		nn_freemsg(body);
 		if (reply == NULL)

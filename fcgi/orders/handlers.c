@@ -1,9 +1,8 @@
 /*
- * orders handlers. An order is made in two steps that cannot share one
- * transaction: the inventory daemon reserves a copy (Sell), then the order
- * row is written. If the second step fails the reservation is released
- * before answering; if this process dies in between, the inventory sweep
- * releases the orphan after SWEEP_GRACE. All SQL of the service is here.
+ * orders handlers. An order is made by the inventory daemon, the one place
+ * stock changes: its Sell writes the reservation and the order row in one
+ * transaction (orders_new). Cancel closes the order here, then asks the
+ * daemon to release its copy. All other SQL of the service is here.
  */
 #include "cache.h"
 #include "clock.h"
@@ -21,7 +20,6 @@
 
 #define ORDERS_LIMIT_DEFAULT 50
 #define ORDERS_LIMIT_MAX     200
-#define IDEM_KEY_MAX         64
 
 /* The columns of an order, in the order ORDER_OUT receives them. */
 #define ORDER_COLS "id, book_id, unit_price, state, created_at, paid_at"
@@ -42,23 +40,6 @@ orders_init(app_ctx *x)
 {
 	x->inv = inv_client_new(x->cfg->inventory_url, x->cfg->inventory_timeout_ms);
 	return x->inv != NULL ? MB_OK : MB_ERROR;
-}
-
-/*
- * The current time for created_at, as MariaDB takes it ("2026-11-26
- * 09:00:00.123") and, in o->created, as the API shows it.
- */
-static void
-order_now(char *sql_ts, size_t cap, order *o)
-{
-	int64_t us = clock_wall_us();
-	time_t sec = (time_t)(us / 1000000);
-	struct tm tm;
-
-	gmtime_r(&sec, &tm);
-	snprintf(sql_ts, cap, "%04d-%02d-%02d %02d:%02d:%02d.%03d", tm.tm_year + 1900,
-	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(us / 1000 % 1000));
-	snprintf(o->created, sizeof o->created, "%.10sT%.12sZ", sql_ts, sql_ts + 11);
 }
 
 /* A timestamp as the API shows it: ISO 8601 UTC, or null. */
@@ -171,175 +152,54 @@ orders_books(app_ctx *x, const app_req *r, app_answer *a)
 	return orders_answer_cached(a, "books", epoch, json_pack("{s:o}", "books", books));
 }
 
-static int
-idem_key_ok(const char *k)
-{
-	size_t n = strlen(k), i;
-
-	if (n < 1 || n > IDEM_KEY_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (k[i] < 0x20 || k[i] > 0x7e)
-			return 0;
-	return 1;
-}
-
-/* The order an earlier request with the same Idempotency-Key made, if any. */
-static int
-orders_by_key(db *d, int64_t uid, const char *key, int64_t *id, int64_t *book_id)
-{
-	return db_row(d, "SELECT id, book_id FROM orders WHERE user_id = ? AND idem_key = ?",
-	    "is", "ii", uid, key, id, book_id);
-}
-
 /*
- * The answer to a request whose Idempotency-Key already made order id (of
- * book kept_book): that order, 200, when the request asks for the same
- * book; 422 IDEMPOTENCY_KEY_REUSED, nothing written, when not.
+ * POST /orders/new: one call to the inventory daemon, which makes the whole
+ * order in one transaction and one database round trip (its Sell, a CALL of
+ * sql/007_sell_order.sql): the Idempotency-Key's earlier order, the cap on
+ * open orders, the reservation, the order row and the stock. This worker
+ * asks the database nothing on this path; it answers from the reply.
  */
-static int
-orders_replay(app_ctx *x, app_answer *a, int64_t uid, int64_t id, int64_t kept_book,
-    int64_t book_id)
-{
-	if (kept_book != book_id)
-		return app_fail(a, E_IDEMPOTENCY_KEY_REUSED, "this Idempotency-Key was used for an "
-		    "order of book %lld; use a new key for another order", (long long)kept_book);
-	return order_answer(x, a, 200, id, uid);
-}
-
-/* The user's unpaid orders: MB_OK with *n, or the database's failure. */
-static int
-orders_open(db *d, int64_t uid, int64_t *n)
-{
-	return db_row(d, "SELECT COUNT(*) FROM orders FORCE INDEX (orders_user_state) "
-	    "WHERE user_id = ? AND state = " ORDER_UNPAID_SQL, "i", "i", uid, n);
-}
-
-/*
- * Writes the order row for reservation hid. Under a cap (max > 0) the
- * count of the user's unpaid orders and the INSERT run in one transaction
- * that first locks the user's row, so two orders of one user made at once
- * are counted one after the other: with 4 open and a cap of 5, one of them
- * is written and the other refused (MB_DECLINED). MB_OK with the new id,
- * MB_DECLINED, or a failure (rolled back; MB_DUP: the key was raced).
- */
-static int
-order_insert_tx(db *d, int64_t max, int64_t uid, int64_t book_id, int64_t price, int64_t hid,
-    const char *key, const char *created, int64_t *id)
-{
-	int64_t n, open;
-	int rc;
-
-	/*
-	 * The same key's first request committed while we waited: the INSERT
-	 * meets the unique key orders_idem and gives MB_DUP, as without a cap.
-	 */
-	if (max > 0) {
-		if ((rc = db_begin(d)) != MB_OK)
-			return rc;
-		if ((rc = db_row(d, "SELECT id FROM users WHERE id = ? FOR UPDATE", "i", "i", uid,
-		    &n)) != MB_OK || (rc = orders_open(d, uid, &open)) != MB_OK) {
-			db_rollback(d);
-			return rc == MB_NONE ? MB_ERROR : rc;
-		}
-		if (open >= max) {
-			db_rollback(d);
-			return MB_DECLINED;
-		}
-	}
-	n = db_exec(d, "INSERT INTO orders (user_id, book_id, unit_price, history_id, state, "
-	    "idem_key, created_at) VALUES (?, ?, ?, ?, " ORDER_UNPAID_SQL ", ?, ?)", "iiiizs",
-	    uid, book_id, price, hid, key, created);
-	if (n >= 0)
-		*id = db_insert_id(d);
-	if (n >= 0 && max > 0)
-		n = db_commit(d);
-	if (n < 0) {
-		if (db_in_tx(d))
-			db_rollback(d);
-		return (int)n;
-	}
-	return MB_OK;
-}
-
-static int
-orders_too_many(app_answer *a, int64_t max)
-{
-	return app_fail(a, E_TOO_MANY_OPEN_ORDERS, "you have %lld unpaid orders, the most one "
-	    "account may hold; pay or cancel one first", (long long)max);
-}
-
 int
 orders_new(app_ctx *x, const app_req *r, app_answer *a)
 {
 	inv_req q = { .method = INV_SELL };
-	const char *key = r->idem_key;
-	int64_t book_id, id, kept_book, hid, price, open, max = x->cfg->max_open_orders;
-	db_try t;
-	char created[64];
+	const char *key = r->idem_key, *created;
 	auth_user u;
 	json_t *reply;
 	order o;
-	int rc;
+	int kept;
 
-	if (app_auth(x, r, a, &u) != MB_OK || app_param_id(r, a, "bookId", &book_id) != MB_OK)
+	if (app_auth(x, r, a, &u) != MB_OK || app_param_id(r, a, "bookId", &q.book_id) != MB_OK)
 		return a->status;
-	if (key != NULL && !idem_key_ok(key))
+	if (key != NULL && !inv_key_ok(key))
 		return app_fail(a, E_INVALID_ARGUMENT, "header 'Idempotency-Key' must be 1-%d "
-		    "printable ASCII characters", IDEM_KEY_MAX);
-	if (key != NULL && (rc = orders_by_key(x->db, u.id, key, &id, &kept_book)) != MB_NONE)
-		return rc == MB_OK ? orders_replay(x, a, u.id, id, kept_book, book_id)
-		    : app_fail_db(a, rc);
-	/* refused before any stock is held; checked again, under a lock, at the insert */
-	if (max > 0 && (rc = orders_open(x->db, u.id, &open)) != MB_OK)
-		return app_fail_db(a, rc);
-	if (max > 0 && open >= max)
-		return orders_too_many(a, max);
-	q.book_id = book_id;
+		    "printable ASCII characters", INV_KEY_MAX);
 	q.user_id = u.id;
+	snprintf(q.idem_key, sizeof q.idem_key, "%s", key != NULL ? key : "");
+	/*
+	 * A call that times out (503) may still have made the order: it is an
+	 * ordinary unpaid order, and a retry with the same Idempotency-Key
+	 * answers with it (docs/API.md).
+	 */
 	if ((reply = orders_inv(x, r, a, &q)) == NULL)
 		return a->status;
-	hid = (int64_t)json_integer_value(json_object_get(reply, "historyId"));
-	price = (int64_t)json_integer_value(json_object_get(reply, "unitPrice"));
+	o.id = (int64_t)json_integer_value(json_object_get(reply, "orderId"));
+	o.book_id = q.book_id;
+	o.unit_price = (int64_t)json_integer_value(json_object_get(reply, "unitPrice"));
+	snprintf(o.state, sizeof o.state, "%s", json_is_string(json_object_get(reply, "state"))
+	    ? json_string_value(json_object_get(reply, "state")) : ORDER_UNPAID);
+	created = json_string_value(json_object_get(reply, "createdAt"));
+	snprintf(o.created, sizeof o.created, "%s", created != NULL ? created : "");
+	snprintf(o.paid, sizeof o.paid, "%s", json_is_string(json_object_get(reply, "paidAt"))
+	    ? json_string_value(json_object_get(reply, "paidAt")) : "");
+	kept = json_is_true(json_object_get(reply, "kept"));
 	json_decref(reply);
-	order_now(created, sizeof created, &o);
-	/* a deadlock victim (or, on Galera, a certification failure) runs again */
-	db_try_start(&t);
-	do
-		rc = order_insert_tx(x->db, max, u.id, book_id, price, hid, key, created, &id);
-	while (db_try_again(&t, rc));
-	if (rc != MB_OK) {
-		int held = MB_NONE;
-
-		/*
-		 * A transaction whose connection was lost at COMMIT may have
-		 * committed all the same (on Galera, through the rest of the
-		 * cluster): release only a reservation no order holds; when that
-		 * cannot be read, the sweep releases it if it is orphaned.
-		 */
-		if (rc != MB_DECLINED && (held = db_row(x->db, "SELECT id FROM orders WHERE "
-		    "history_id = ?", "i", "i", hid, &id)) == MB_OK) {
-			epoch_bump(epoch_user(u.id));
-			return order_answer(x, a, 201, id, u.id);
-		}
-		if (held == MB_NONE)
-			orders_release(x, r, hid);
-		if (rc == MB_DECLINED)
-			return orders_too_many(a, max);
-		/* the same key raced us: its order stands, ours is undone */
-		if (rc == MB_DUP && key != NULL &&
-		    orders_by_key(x->db, u.id, key, &id, &kept_book) == MB_OK)
-			return orders_replay(x, a, u.id, id, kept_book, book_id);
-		return app_fail_db(a, rc);
-	}
-	epoch_bump(epoch_user(u.id)); /* this user's order lists changed */
-	/* answered from what we wrote: no second round trip to read it back */
-	o.id = id;
-	o.book_id = book_id;
-	o.unit_price = price;
-	snprintf(o.state, sizeof o.state, "%s", ORDER_UNPAID);
-	o.paid[0] = '\0';
-	return app_ok(a, 201, order_json(&o));
+	if (o.id <= 0 || o.created[0] == '\0')
+		return app_fail(a, E_INTERNAL, "bad Sell reply from the inventory service");
+	/* this user's order lists changed (the daemon bumped it too, after its COMMIT) */
+	if (!kept)
+		epoch_bump(epoch_user(u.id));
+	return app_ok(a, kept ? 200 : 201, order_json(&o));
 }
 
 int

@@ -86,6 +86,7 @@ check "the last page has next = null" [ "$(jqb .data.next)" = null ]
 
 # Idempotency-Key: the retry returns the same order and reserves once.
 ibook=$(new_book 10)
+sbook_none=9223372036854775807
 api POST /orders/new -b "$A" -H "Idempotency-Key: key-$ibook" -d "bookId=$ibook"
 expect "order with an Idempotency-Key is 201" 201
 first=$(jqb .data.orderId)
@@ -97,10 +98,17 @@ api POST /orders/new -b "$B" -H "Idempotency-Key: key-$ibook" -d "bookId=$ibook"
 expect "the same key from another user is a new order" 201
 api POST /orders/new -b "$A" -H "Idempotency-Key: $(head -c 65 /dev/zero | tr '\0' k)" -d "bookId=$ibook"
 expect "a 65-character Idempotency-Key is 400" 400 INVALID_ARGUMENT
-seq 8 | xargs -P 8 -I{} curl -s -o /dev/null -b "$A" -H "Idempotency-Key: race-$ibook" \
-	-d "bookId=$ibook" "$BASE/orders/new"
+seq 8 | xargs -P 8 -I{} curl -s -o /dev/null -w '%{http_code}\n' -b "$A" \
+	-H "Idempotency-Key: race-$ibook" -d "bookId=$ibook" "$BASE/orders/new" >"$TMP/race"
 check "8 concurrent retries of one key make one order" \
 	[ "$(sql "SELECT COUNT(*) FROM orders WHERE idem_key = 'race-$ibook'")" = 1 ]
+check "... answered once 201 and seven times 200 ($(sort "$TMP/race" | uniq -c | tr '\n' ' '))" \
+	[ "$(sort "$TMP/race" | uniq -c | awk '{printf "%s:%s ", $2, $1}')" = "200:7 201:1 " ]
+check "... and hold one copy (3 orders of the book in all)" [ "$(stock "$ibook")" = 7 ]
+check "... with no reservation beside the orders' (none to release or sweep)" \
+	[ "$(sql "SELECT COUNT(*) FROM inventory_history WHERE book_id = $ibook")" = 3 ]
+api POST /orders/new -b "$A" -H "Idempotency-Key: race-$ibook" -d "bookId=$sbook_none"
+expect "the key again for an unknown book is 422 IDEMPOTENCY_KEY_REUSED" 422 IDEMPOTENCY_KEY_REUSED
 
 # Sold out: 409 and nothing written.
 sbook=$(new_book 1)

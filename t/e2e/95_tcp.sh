@@ -5,7 +5,8 @@
 # stranger on those ports (t/tools/nnsend, issue 11): an unsealed, wrongly
 # keyed or stale Release is refused and the stock does not move; a sealed
 # Release or Confirm of a reservation whose order is unpaid is refused too;
-# the listener drops an unsealed event and a replayed one.
+# an unsealed or stale Sell writes nothing, and a sealed Sell sent twice
+# makes one order; the listener drops an unsealed event and a replayed one.
 source "$(dirname "$0")/lib.sh"
 J=$TMP/jar
 "$ROOT/scripts/stack.sh" stop >/dev/null 2>&1
@@ -64,6 +65,34 @@ check "the stock did not move" [ "$(stock)" = 2 ]
 check "the reservation is still reserved" [ "$(hstate)" = 1 ]
 check "the inventory logged the refusals with their reasons" \
 	sh -c "grep 'refused a request' '$ILOG' | grep -q 'bad mac' && grep 'refused a request' '$ILOG' | grep -q 'time outside'"
+# A Sell makes a whole order now (reservation and order row, one
+# transaction): unsealed it is refused and writes nothing; sealed and sent
+# twice with the same bytes (a capture replayed inside the window, or
+# nanomsg REQ's own re-send) it makes one order and answers it both times.
+JUID=$(sql "SELECT id FROM users WHERE name = '$UNAME'")
+orders_of() { sql "SELECT COUNT(*) FROM orders WHERE user_id = $JUID"; }
+n0=$(orders_of)
+sell=$(printf '{"id":"%s","method":"Sell","bookId":%s,"userId":%s,"idemKey":"forged"}' "$(uuid)" "$book2" "$JUID")
+out=$("$NN" req "$IURL" "$sell")
+check "an unsealed Sell is refused (UNAUTHENTICATED): $out" grep -q '"code":"UNAUTHENTICATED"' <<<"$out"
+out=$("$NN" req "$IURL" "$sell" "$KEY" $(( $(date +%s) - 120 )))
+check "a Sell sealed 120 s ago is refused: $out" grep -q 'time outside the window' <<<"$out"
+check "the refused Sells wrote nothing" [ "$(orders_of):$(stock)" = "$n0:2" ]
+t=$(date +%s)
+first=$("$NN" req "$IURL" "$sell" "$KEY" "$t" | sed -n 's/^opened: //p')
+again=$("$NN" req "$IURL" "$sell" "$KEY" "$t" | sed -n 's/^opened: //p')
+soid=$(jq -r .orderId <<<"$first")
+check "a sealed Sell makes an order: $first" [ "$(jq -r '.ok and .kept == false' <<<"$first")" = true ]
+check "the same Sell again answers the same order: $again" [ "$(jq -r .orderId <<<"$again")" = "$soid" ]
+check "... one order and one copy for both" [ "$(orders_of):$(stock)" = "$((n0 + 1)):1" ]
+check "... an ordinary unpaid order of that user, with its reservation" \
+	[ "$(sql "SELECT CONCAT(o.state, ':', h.state) FROM orders o JOIN inventory_history h
+		ON h.id = o.history_id WHERE o.id = $soid AND o.user_id = $JUID AND o.idem_key = 'forged'")" = unpaid:1 ]
+api POST /orders/new -b "$J" -H "Idempotency-Key: forged" -d "bookId=$book2"
+check "the user's own retry with that key finds it (200, the same order)" \
+	[ "$STATUS:$(jqb .data.orderId)" = "200:$soid" ]
+api POST /orders/cancel -b "$J" -d "orderId=$soid"
+expect "the user can cancel it" 200
 api POST /orders/cancel -b "$J" -d "orderId=$oid2"
 expect "tcp: the order's own cancel still releases its copy" 200
 back() { [ "$(stock)" = 3 ]; }

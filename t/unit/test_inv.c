@@ -77,6 +77,7 @@ assert_req_equal(const inv_req *a, const inv_req *b)
 	assert_int_equal(a->book_id, b->book_id);
 	assert_int_equal(a->user_id, b->user_id);
 	assert_int_equal(a->history_id, b->history_id);
+	assert_string_equal(a->idem_key, b->idem_key);
 }
 
 /* ---- round trips ---- */
@@ -345,6 +346,50 @@ test_decode_bad_numbers(void **state)
 				fail_msg("refused (%s): %s", detail, buf);
 		}
 	}
+}
+
+/* A Sell's optional Idempotency-Key: on the wire only when set, 1-64 printable ASCII. */
+static void
+test_sell_idem_key(void **state)
+{
+	static const char *const bad[] = {
+		"\"\"", "1", "null", "[\"k\"]", "\"a\\u0001b\"", "\"tab\\there\"", "\"\\u00e9\"",
+		"\"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\"", /* 65 */
+	};
+	char buf[256], detail[256], *s;
+	inv_req q, back;
+	json_t *o;
+	size_t i;
+
+	(void)state;
+	memset(&q, 0, sizeof q);
+	snprintf(q.id, sizeof q.id, "%s", UUID_A);
+	q.method = INV_SELL;
+	q.book_id = 7;
+	q.user_id = 10001;
+	snprintf(q.idem_key, sizeof q.idem_key, "%s", "k 1~!{\"}");
+	s = inv_req_encode(&q);
+	assert_non_null(s);
+	assert_int_equal(inv_req_decode(s, strlen(s), &back, detail, sizeof detail), MB_OK);
+	assert_req_equal(&back, &q);
+	o = parse(s);
+	assert_string_equal(json_string_value(json_object_get(o, "idemKey")), q.idem_key);
+	json_decref(o);
+	/* 64 characters pass */
+	memset(q.idem_key, 'k', INV_KEY_MAX);
+	q.idem_key[INV_KEY_MAX] = '\0';
+	s = inv_req_encode(&q);
+	assert_int_equal(inv_req_decode(s, strlen(s), &back, detail, sizeof detail), MB_OK);
+	assert_string_equal(back.idem_key, q.idem_key);
+	free(s);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(buf, sizeof buf, "{\"id\":\"%s\",\"method\":\"Sell\",\"bookId\":1,"
+		    "\"userId\":2,\"idemKey\":%s}", UUID_A, bad[i]);
+		refused(buf, "'idemKey'");
+	}
+	assert_true(inv_key_ok("k"));
+	assert_false(inv_key_ok(""));
+	assert_false(inv_key_ok("a\x7f"));
 }
 
 static void
@@ -699,6 +744,7 @@ main(void)
 		cmocka_unit_test(test_decode_unknown_method),
 		cmocka_unit_test(test_decode_bad_numbers),
 		cmocka_unit_test(test_decode_duplicate_keys),
+		cmocka_unit_test(test_sell_idem_key),
 		cmocka_unit_test(test_reply_ok),
 		cmocka_unit_test(test_reply_err),
 		cmocka_unit_test(test_reply_err_every_code),

@@ -1,0 +1,326 @@
+/*
+ * test_sell: the inventory daemon's Sell (daemons/inventory/handlers.c, the
+ * real handler) against a real database, which makes a whole order with one
+ * CALL of sql/007_sell_order.sql: the reservation and the order row in one
+ * transaction, the stock decremented once; a re-sent request (the same id)
+ * answered with what its first copy made; an Idempotency-Key's earlier
+ * order kept (200) or refused for another book (422); MAX_OPEN_ORDERS
+ * counted under the user's row lock; no such book, sold out, no such user:
+ * nothing written; a CALL that fails leaves no transaction open.
+ *
+ * The procedure pastes lib/states.h's values as SQL literals (1 for
+ * HIST_RESERVED, 'unpaid' for ORDER_UNPAID): the rows it writes are read
+ * back and compared with the C values, and the cap counts orders written
+ * here with ORDER_UNPAID, so a drift between the two fails these tests.
+ */
+#include "tdb.h"
+#include "../../daemons/inventory/inventory.h"
+
+static cfg tdb_c;
+
+static int
+setup(void **state)
+{
+	if (tdb_setup(state) != 0)
+		return -1;
+	tdb_c = *tdb_x.cfg;
+	tdb_c.max_open_orders = 0;
+	return 0;
+}
+
+/* A book of its own with `stock` copies at price 1234; its id. */
+static int64_t
+book(int64_t stock)
+{
+	assert_int_equal(db_exec(tdb_x.db, "INSERT INTO books (title, unit_price, stock, "
+	    "initial_stock) VALUES ('sell test', 1234, ?, ?)", "ii", stock, stock), 1);
+	return db_insert_id(tdb_x.db);
+}
+
+static int64_t
+count(const char *sql, int64_t arg)
+{
+	int64_t n;
+
+	assert_int_equal(db_row(tdb_x.db, sql, "i", "i", arg, &n), MB_OK);
+	return n;
+}
+
+#define STOCK(b)      count("SELECT stock FROM books WHERE id = ?", b)
+#define ORDERS_OF(u)  count("SELECT COUNT(*) FROM orders WHERE user_id = ?", u)
+#define HISTORY_OF(u) count("SELECT COUNT(*) FROM inventory_history WHERE user_id = ?", u)
+
+/* Sends q (its id kept when set) to the real handler; the reply, parsed. */
+static json_t *
+sell_q(inv_req *q)
+{
+	json_t *o;
+	char *s;
+
+	if (q->id[0] == '\0')
+		inv_new_id(q->id);
+	snprintf(q->ref, sizeof q->ref, "unit-sell");
+	q->method = INV_SELL;
+	s = inventory_handle(tdb_x.db, &tdb_c, q);
+	assert_non_null(s);
+	o = json_loads(s, 0, NULL);
+	assert_non_null(o);
+	free(s);
+	assert_false(db_in_tx(tdb_x.db));
+	return o;
+}
+
+static json_t *
+sell(int64_t uid, int64_t b, const char *key)
+{
+	inv_req q;
+
+	memset(&q, 0, sizeof q);
+	q.user_id = uid;
+	q.book_id = b;
+	snprintf(q.idem_key, sizeof q.idem_key, "%s", key ? key : "");
+	return sell_q(&q);
+}
+
+static int64_t
+num(json_t *o, const char *k)
+{
+	return (int64_t)json_integer_value(json_object_get(o, k));
+}
+
+static const char *
+str(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "(none)";
+}
+
+static void
+refused_with(json_t *o, const char *code, const char *detail)
+{
+	assert_true(json_is_false(json_object_get(o, "ok")));
+	assert_string_equal(str(o, "code"), code);
+	if (detail != NULL)
+		assert_string_equal(str(o, "detail"), detail);
+	json_decref(o);
+}
+
+/* No transaction open on the connection, and none of the user's rows locked. */
+static void
+no_tx_left(void)
+{
+	int64_t in_tx = -1;
+
+	assert_int_equal(db_row(tdb_x.db, "SELECT @@in_transaction", "", "i", &in_tx), MB_OK);
+	assert_int_equal(in_tx, 0);
+}
+
+static void
+test_sell_makes_the_order(void **state)
+{
+	int64_t uid = tdb_user(tdb_name("sell")), b = book(2), oid, hid, hstate, n;
+	char ostate[16], created[32], req_id[40];
+	inv_req q;
+	json_t *o, *again;
+
+	(void)state;
+	memset(&q, 0, sizeof q);
+	q.user_id = uid;
+	q.book_id = b;
+	o = sell_q(&q);
+	assert_true(json_is_true(json_object_get(o, "ok")));
+	oid = num(o, "orderId");
+	hid = num(o, "historyId");
+	assert_true(oid > 0 && hid > 0);
+	assert_int_equal(num(o, "bookId"), b);
+	assert_int_equal(num(o, "unitPrice"), 1234);
+	assert_string_equal(str(o, "state"), ORDER_UNPAID);
+	assert_true(json_is_null(json_object_get(o, "paidAt")));
+	assert_true(json_is_false(json_object_get(o, "kept")));
+	assert_int_equal(STOCK(b), 1);
+
+	/* the rows, as the database has them, in the states of states.h */
+	assert_int_equal(db_row(tdb_x.db, "SELECT o.state, o.created_at, h.state, h.req_id "
+	    "FROM orders o JOIN inventory_history h ON h.id = o.history_id "
+	    "WHERE o.id = ? AND o.history_id = ? AND o.user_id = ? AND o.book_id = ? "
+	    "AND h.book_id = o.book_id AND h.user_id = o.user_id AND o.idem_key IS NULL",
+	    "iiii", "stis", oid, hid, uid, b, ostate, sizeof ostate, created, sizeof created,
+	    &hstate, req_id, sizeof req_id), MB_OK);
+	assert_string_equal(ostate, ORDER_UNPAID);
+	assert_int_equal(hstate, HIST_RESERVED);
+	assert_string_equal(created, str(o, "createdAt"));
+	assert_string_equal(req_id, q.id);
+
+	/* the same request again (nanomsg REQ re-sends it): the same answer, nothing more */
+	again = sell_q(&q);
+	assert_true(json_equal(again, o));
+	json_decref(again);
+	assert_int_equal(STOCK(b), 1);
+	assert_int_equal(ORDERS_OF(uid), 1);
+	assert_int_equal(HISTORY_OF(uid), 1);
+	json_decref(o);
+
+	/* the last copy, then none */
+	o = sell(uid, b, NULL);
+	assert_true(json_is_true(json_object_get(o, "ok")));
+	json_decref(o);
+	assert_int_equal(STOCK(b), 0);
+	n = ORDERS_OF(uid);
+	refused_with(sell(uid, b, NULL), "OUT_OF_STOCK", "this book has no stock left");
+	assert_int_equal(ORDERS_OF(uid), n);
+	assert_int_equal(HISTORY_OF(uid), n);
+	assert_int_equal(STOCK(b), 0);
+	no_tx_left();
+}
+
+static void
+test_sell_idempotency_key(void **state)
+{
+	int64_t uid = tdb_user(tdb_name("skey")), other = tdb_user(tdb_name("skey"));
+	int64_t b = book(10), b2 = book(10), oid;
+	json_t *o;
+
+	(void)state;
+	o = sell(uid, b, "k-1");
+	assert_true(json_is_false(json_object_get(o, "kept")));
+	oid = num(o, "orderId");
+	json_decref(o);
+	assert_int_equal(count("SELECT COUNT(*) FROM orders WHERE id = ? AND idem_key = 'k-1'",
+	    oid), 1);
+
+	/* a new request with the same key and book: that order, nothing reserved */
+	o = sell(uid, b, "k-1");
+	assert_true(json_is_true(json_object_get(o, "ok")));
+	assert_true(json_is_true(json_object_get(o, "kept")));
+	assert_int_equal(num(o, "orderId"), oid);
+	assert_string_equal(str(o, "state"), ORDER_UNPAID);
+	json_decref(o);
+	assert_int_equal(STOCK(b), 9);
+
+	/* the order moved on: kept answers it as it is now */
+	assert_int_equal(db_exec(tdb_x.db, "UPDATE orders SET state = 'paid', paid_at = "
+	    "UTC_TIMESTAMP(3) WHERE id = ?", "i", oid), 1);
+	o = sell(uid, b, "k-1");
+	assert_string_equal(str(o, "state"), ORDER_PAID);
+	assert_true(json_is_string(json_object_get(o, "paidAt")));
+	json_decref(o);
+
+	/* the same key for another book: refused, nothing written */
+	refused_with(sell(uid, b2, "k-1"), "IDEMPOTENCY_KEY_REUSED", NULL);
+	o = sell(uid, b2, "k-1");
+	assert_true(strstr(str(o, "detail"), "used for an order of book") != NULL);
+	json_decref(o);
+	assert_int_equal(STOCK(b2), 10);
+	assert_int_equal(ORDERS_OF(uid), 1);
+	assert_int_equal(HISTORY_OF(uid), 1);
+
+	/* another user's key of the same name is theirs */
+	o = sell(other, b, "k-1");
+	assert_true(json_is_false(json_object_get(o, "kept")));
+	assert_true(num(o, "orderId") != oid);
+	json_decref(o);
+	assert_int_equal(STOCK(b), 8);
+}
+
+static void
+test_sell_open_orders_cap(void **state)
+{
+	int64_t uid = tdb_user(tdb_name("scap")), b = book(100), i;
+	char detail[160];
+	json_t *o;
+
+	(void)state;
+	tdb_c.max_open_orders = 5;
+	for (i = 0; i < 4; i++)
+		(void)tdb_order(uid, ORDER_UNPAID, 10);
+	(void)tdb_order(uid, ORDER_PAID, 10);       /* closed orders do not count */
+	(void)tdb_order(uid, ORDER_CANCELLED, 10);
+	(void)tdb_order(uid, ORDER_EXPIRED, 10);
+	o = sell(uid, b, NULL);                      /* the fifth open one */
+	assert_true(json_is_true(json_object_get(o, "ok")));
+	json_decref(o);
+	snprintf(detail, sizeof detail, "you have 5 unpaid orders, the most one account may "
+	    "hold; pay or cancel one first");
+	refused_with(sell(uid, b, NULL), "TOO_MANY_OPEN_ORDERS", detail);
+	assert_int_equal(STOCK(b), 99);
+	assert_int_equal(ORDERS_OF(uid), 8);
+	/* a key's earlier order is still answered at the cap */
+	tdb_c.max_open_orders = 0;
+	o = sell(uid, b, "cap-k");
+	json_decref(o);
+	tdb_c.max_open_orders = 5;
+	o = sell(uid, b, "cap-k");
+	assert_true(json_is_true(json_object_get(o, "kept")));
+	json_decref(o);
+	/* 0: no cap */
+	tdb_c.max_open_orders = 0;
+	o = sell(uid, b, NULL);
+	assert_true(json_is_true(json_object_get(o, "ok")));
+	json_decref(o);
+	assert_int_equal(STOCK(b), 97);
+	no_tx_left();
+}
+
+static void
+test_sell_refusals(void **state)
+{
+	int64_t uid = tdb_user(tdb_name("sref")), b = book(3);
+	inv_req q;
+	json_t *o;
+
+	(void)state;
+	refused_with(sell(uid, INT64_MAX, NULL), "NOT_FOUND", "no such book");
+	refused_with(sell(INT64_MAX, b, NULL), "NOT_FOUND", "no such user");
+	assert_int_equal(ORDERS_OF(uid), 0);
+	assert_int_equal(HISTORY_OF(uid), 0);
+	assert_int_equal(STOCK(b), 3);
+	no_tx_left();
+
+	/*
+	 * A failing CALL: another user's request id (a forged re-send) meets
+	 * the unique req_id inside the procedure, after the user's row was
+	 * locked. It is refused, nothing of it stays, no transaction is left
+	 * open, and the user can order at once.
+	 */
+	o = sell(uid, b, NULL);
+	memset(&q, 0, sizeof q);
+	assert_int_equal(db_row(tdb_x.db, "SELECT req_id FROM inventory_history WHERE id = ?", "i",
+	    "s", num(o, "historyId"), q.id, sizeof q.id), MB_OK);
+	json_decref(o);
+	q.user_id = tdb_user(tdb_name("sref"));
+	q.book_id = b;
+	refused_with(sell_q(&q), "INTERNAL", NULL);
+	no_tx_left();
+	assert_int_equal(ORDERS_OF(q.user_id), 0);
+	assert_int_equal(STOCK(b), 2);
+	o = sell(q.user_id, b, NULL);
+	assert_true(json_is_true(json_object_get(o, "ok")));
+	json_decref(o);
+}
+
+static void
+test_procedure_is_invoker(void **state)
+{
+	char security[16];
+
+	(void)state;
+	assert_int_equal(db_row(tdb_x.db, "SELECT security_type FROM information_schema.routines "
+	    "WHERE routine_schema = DATABASE() AND routine_name = 'sell_order'", "", "s",
+	    security, sizeof security), MB_OK);
+	assert_string_equal(security, "INVOKER");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sell_makes_the_order),
+		cmocka_unit_test(test_sell_idempotency_key),
+		cmocka_unit_test(test_sell_open_orders_cap),
+		cmocka_unit_test(test_sell_refusals),
+		cmocka_unit_test(test_procedure_is_invoker),
+	};
+
+	return cmocka_run_group_tests(tests, setup, tdb_teardown);
+}
