@@ -66,8 +66,9 @@ BEGIN
       END IF;
     END IF;
     IF p_max > 0 THEN
-      SELECT COUNT(*) INTO v_open FROM orders FORCE INDEX (orders_user_state)
-        WHERE user_id = p_user AND state = 'unpaid';
+      -- at most p_max index entries are read, however many the user holds
+      SELECT COUNT(*) INTO v_open FROM (SELECT 1 FROM orders FORCE INDEX (orders_user_state)
+        WHERE user_id = p_user AND state = 'unpaid' LIMIT p_max) o;
       IF v_open >= p_max THEN
         SET v_result = 'TOO_MANY_OPEN_ORDERS';
         LEAVE sale;
