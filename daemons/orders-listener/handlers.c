@@ -36,9 +36,9 @@ listener_inv(inv_client *inv, inv_method m, int64_t hid, const char *ref)
 /*
  * One batch of recorded, unapplied payment.done events: their reservations
  * are confirmed (sold) in one call, then their orders are marked paid and
- * the events applied in one statement: three round trips to the database
- * (this one's read, the daemon's two) and one to the daemon a batch,
- * however many events it carries. Returns how many were applied, or
+ * the events applied in one statement: four statements to the database
+ * (this one's read and UPDATE, the daemon's two) and one call to the daemon
+ * a batch, however many events it carries. Returns how many were applied, or
  * < 0 when the batch must be tried again later.
  */
 static int
