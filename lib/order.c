@@ -4,26 +4,50 @@
 
 #include <string.h>
 
-int
-order_lock_begin(db *d, int64_t id, int64_t uid, order_lock *o)
+/* The procedures' first column: what happened. */
+static int
+order_status(const char *s)
 {
-	int rc, no_payment = 1;
-
-	if ((rc = db_begin(d)) != MB_OK)
-		return rc;
-	rc = db_row(d, "SELECT o.state, o.history_id, o.unit_price, o.user_id, p.id FROM orders o "
-	    "LEFT JOIN payments p ON p.order_id = o.id WHERE o.id = ? AND (o.user_id = ? OR ? = 0) "
-	    "FOR UPDATE", "iii", "siiin", id, uid, uid, o->state, sizeof o->state, &o->history_id,
-	    &o->unit_price, &o->user_id, &o->payment_id, &no_payment);
-	if (rc != MB_OK) {
-		db_rollback(d);
-		return rc;
-	}
-	if (no_payment)
-		o->payment_id = 0;
-	if (o->payment_id != 0 || strcmp(o->state, ORDER_UNPAID) != 0) {
-		db_rollback(d);
+	if (strcmp(s, "ok") == 0)
+		return MB_OK;
+	if (strcmp(s, "none") == 0)
+		return MB_NONE;
+	if (strcmp(s, "paid") == 0 || strcmp(s, "closed") == 0)
 		return MB_DECLINED;
-	}
-	return MB_OK;
+	return MB_ERROR;
+}
+
+int
+order_pay(db *d, int64_t id, int64_t uid, const char *ev_id, int64_t sent_time,
+    const char *ref, order_info *o)
+{
+	char status[8];
+	db_try t;
+	int rc;
+
+	memset(o, 0, sizeof *o);
+	db_try_start(&t);
+	do
+		rc = db_row(d, "CALL order_pay(?, ?, ?, ?, ?)", "iisis", "siis", id, uid, ev_id,
+		    sent_time, ref, status, sizeof status, &o->payment_id, &o->unit_price, o->state,
+		    sizeof o->state);
+	while (db_try_again(&t, rc));
+	return rc == MB_OK ? order_status(status) : rc == MB_NONE ? MB_ERROR : rc;
+}
+
+int
+order_close(db *d, int64_t id, int64_t uid, const char *state, order_info *o)
+{
+	char status[8];
+	db_try t;
+	int rc;
+
+	memset(o, 0, sizeof *o);
+	db_try_start(&t);
+	do
+		rc = db_row(d, "CALL order_close(?, ?, ?)", "iis", "ssiiiit", id, uid, state, status,
+		    sizeof status, o->state, sizeof o->state, &o->history_id, &o->user_id,
+		    &o->book_id, &o->unit_price, o->created, sizeof o->created);
+	while (db_try_again(&t, rc));
+	return rc == MB_OK ? order_status(status) : rc == MB_NONE ? MB_ERROR : rc;
 }

@@ -112,26 +112,33 @@ inv_sell(db *d, const cfg *c, const inv_req *q)
 	return reply;
 }
 
-/* The SQL of "this reservation's order has a payment": Confirm sells nothing else. */
-#define INV_PAID_SQL(h) "EXISTS (SELECT 1 FROM orders o JOIN payments p ON p.order_id = o.id " \
-	"WHERE o.history_id = " h ")"
+/*
+ * The SQL of "this reservation's order has a payment" (pay writes
+ * orders.payment_id in its transaction; sql/008 filled it for older
+ * payments): a condition of Confirm's UPDATE, so that nothing else is sold.
+ */
+#define INV_PAID_SQL(h) "EXISTS (SELECT 1 FROM orders o WHERE o.history_id = " h \
+	" AND o.payment_id IS NOT NULL)"
 
 static char *
 inv_confirm(db *d, const inv_req *q)
 {
-	int64_t n, state, paid = 0;
+	int64_t n, state;
 	int rc;
 
-	/* a plain read first: the UPDATE below then locks only the history row */
-	if ((rc = db_row(d, "SELECT " INV_PAID_SQL("?"), "i", "i", q->history_id, &paid)) < 0)
-		return inv_db_err(rc);
-	n = paid == 0 ? 0 : db_exec(d, "UPDATE inventory_history SET state = " HIST_SOLD_SQL ", "
-	    "updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND state = " HIST_RESERVED_SQL, "i",
-	    q->history_id);
+	/*
+	 * One statement on the path that sells. A single-table UPDATE reads
+	 * the orders row of its condition without locking it (READ COMMITTED),
+	 * so only the history row is locked.
+	 */
+	n = db_exec(d, "UPDATE inventory_history SET state = " HIST_SOLD_SQL ", "
+	    "updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND state = " HIST_RESERVED_SQL " AND "
+	    INV_PAID_SQL("inventory_history.id"), "i", q->history_id);
 	if (n < 0)
 		return inv_db_err((int)n);
 	if (n == 1)
 		return inv_reply_ok(json_pack("{s:b}", "changed", 1));
+	/* not sold now: why (a repeat, unpaid, released or unknown) */
 	rc = db_row(d, "SELECT state FROM inventory_history WHERE id = ?", "i", "i",
 	    q->history_id, &state);
 	if (rc < 0)
@@ -148,8 +155,12 @@ inv_confirm(db *d, const inv_req *q)
 
 /*
  * Confirm of many reservations at once (the orders-listener's batches): one
- * statement, one commit. The reply lists the ids that are not sold after it
- * ("notSold": released or unknown), which the caller must not mark paid.
+ * UPDATE that sells those whose order has a payment, then one read of what
+ * is still not sold. The reply lists those ids ("notSold": released,
+ * unpaid or unknown), which the caller must not mark paid. The UPDATE
+ * joins the id list, and a multi-table UPDATE reads the orders rows of its
+ * condition with a shared lock until it ends: a pay, cancel or expiry of
+ * one of those orders (all refused: they have a payment) waits that long.
  */
 static char *
 inv_confirm_many(db *d, const inv_req *q)
@@ -159,30 +170,13 @@ inv_confirm_many(db *d, const inv_req *q)
 	int64_t n, id;
 	int rc;
 
-	int64_t paid[INV_MAX_BATCH];
-	int npaid = 0;
-
-	/* only reservations whose order has a payment are sold (a plain read, no locks) */
 	db_ids_json(q->history_ids, q->nhistory, ids, sizeof ids);
-	if ((rc = db_select(d, "SELECT j.id FROM JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) j "
-	    "WHERE " INV_PAID_SQL("j.id"), "s", ids)) < 0)
-		return inv_db_err(rc);
-	while (npaid < INV_MAX_BATCH && (rc = db_next(d, "i", &paid[npaid])) == MB_OK)
-		npaid++;
-	db_done(d);
-	if (rc < 0)
-		return inv_db_err(rc);
-	n = 0;
-	if (npaid > 0) {
-		char pids[DB_IDS_JSON_CAP(INV_MAX_BATCH)];
-
-		db_ids_json(paid, npaid, pids, sizeof pids);
-		n = db_exec(d, "UPDATE inventory_history h JOIN JSON_TABLE(?, '$[*]' COLUMNS "
-		    "(id BIGINT PATH '$')) j ON j.id = h.id SET h.state = " HIST_SOLD_SQL ", "
-		    "h.updated_at = UTC_TIMESTAMP(3) WHERE h.state = " HIST_RESERVED_SQL, "s", pids);
-		if (n < 0)
-			return inv_db_err((int)n);
-	}
+	n = db_exec(d, "UPDATE JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) j "
+	    "STRAIGHT_JOIN inventory_history h ON h.id = j.id SET h.state = " HIST_SOLD_SQL ", "
+	    "h.updated_at = UTC_TIMESTAMP(3) WHERE h.state = " HIST_RESERVED_SQL " AND "
+	    INV_PAID_SQL("h.id"), "s", ids);
+	if (n < 0)
+		return inv_db_err((int)n);
 	if ((rc = db_select(d, "SELECT j.id FROM JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) j "
 	    "LEFT JOIN inventory_history h ON h.id = j.id "
 	    "WHERE h.id IS NULL OR h.state <> " HIST_SOLD_SQL,

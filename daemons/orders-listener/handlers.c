@@ -1,7 +1,8 @@
 /*
  * orders-listener handlers: the SQL that moves an order to paid or expired.
- * Both take the order row lock first (as pay and cancel do), so a payment
- * and an expiry of one order cannot both win.
+ * Expiry is order_close (order.h), which takes the order row lock first as
+ * pay and cancel do, so a payment and an expiry of one order cannot both
+ * win; marking paid touches only orders that have a payment.
  */
 #include "epoch.h"
 #include "listener.h"
@@ -35,7 +36,9 @@ listener_inv(inv_client *inv, inv_method m, int64_t hid, const char *ref)
 /*
  * One batch of recorded, unapplied payment.done events: their reservations
  * are confirmed (sold) in one call, then their orders are marked paid and
- * the events applied in one transaction. Returns how many were applied, or
+ * the events applied in one statement: four statements to the database
+ * (this one's read and UPDATE, the daemon's two) and one call to the daemon
+ * a batch, however many events it carries. Returns how many were applied, or
  * < 0 when the batch must be tried again later.
  */
 static int
@@ -98,30 +101,26 @@ listener_apply_batch(db *d, inv_client *inv)
 	}
 	db_ids_json(paid_ids, npaid, ids, sizeof ids);
 	json_decref(reply);
-	if ((rc = db_begin(d)) != MB_OK)
-		return rc;
 	/*
-	 * STRAIGHT_JOIN from the id list: the rows are found by primary key, so
-	 * only this batch's orders are locked. Left to itself the optimizer
-	 * scanned every unpaid order through orders_state and locked them all
-	 * for the whole transaction, stalling pays and cancels of unrelated
-	 * orders and deadlocking with a cancel (which takes the order row, then
-	 * the orders_state entry, the other way round).
+	 * One statement, its own transaction: the orders marked paid and their
+	 * events applied together. STRAIGHT_JOIN from the id list: the rows are
+	 * found by primary key, so only this batch's orders are locked. Left to
+	 * itself the optimizer scanned every unpaid order through orders_state
+	 * and locked them all, stalling pays and cancels of unrelated orders and
+	 * deadlocking with a cancel (which takes the order row, then the
+	 * orders_state entry, the other way round). An order here has a payment,
+	 * so it is unpaid or already paid (the row lock of pay, cancel and expiry
+	 * sees to that); paid_at is its payment's time either way.
 	 */
 	n = db_exec(d, "UPDATE JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) j "
-	    "STRAIGHT_JOIN orders o ON o.id = j.id STRAIGHT_JOIN payments p ON p.order_id = o.id "
-	    "SET o.state = " ORDER_PAID_SQL ", o.paid_at = p.created_at "
-	    "WHERE o.state = " ORDER_UNPAID_SQL, "s", ids);
-	if (n >= 0)
-		n = db_exec(d, "UPDATE JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) j "
-		    "STRAIGHT_JOIN payment_events e ON e.order_id = j.id "
-		    "SET e.applied_at = UTC_TIMESTAMP(3) WHERE e.applied_at IS NULL", "s", ids);
-	if (n >= 0)
-		n = db_commit(d);
-	if (n < 0) {
-		db_rollback(d);
+	    "STRAIGHT_JOIN orders o ON o.id = j.id STRAIGHT_JOIN payments p ON p.id = o.payment_id "
+	    "STRAIGHT_JOIN payment_events e ON e.order_id = o.id "
+	    "SET o.state = " ORDER_PAID_SQL ", o.paid_at = p.created_at, "
+	    "e.applied_at = UTC_TIMESTAMP(3) "
+	    "WHERE e.applied_at IS NULL AND o.state IN (" ORDER_UNPAID_SQL ", " ORDER_PAID_SQL ")",
+	    "s", ids);
+	if (n < 0)
 		return (int)n;
-	}
 	for (i = 0; i < count; i++)
 		if (paid[i]) {
 			epoch_bump(epoch_user(user_ids[i])); /* their order lists changed */
@@ -147,21 +146,16 @@ listener_catch_up(db *d, inv_client *inv)
 static int
 listener_expire_one(db *d, inv_client *inv, int64_t id)
 {
-	order_lock lk;
-	int64_t n;
+	order_info o;
 	int rc;
 
-	if ((rc = order_lock_begin(d, id, 0, &lk)) != MB_OK)
+	/* one round trip: locked, checked, expired and committed (order.h) */
+	if ((rc = order_close(d, id, 0, ORDER_EXPIRED, &o)) != MB_OK)
 		return rc < 0 ? rc : 0; /* gone, or paid or closed meanwhile */
-	n = db_exec(d, "UPDATE orders SET state = " ORDER_EXPIRED_SQL " WHERE id = ?", "i", id);
-	if (n < 0 || (n = db_commit(d)) < 0) {
-		db_rollback(d);
-		return (int)n;
-	}
-	epoch_bump(epoch_user(lk.user_id));
+	epoch_bump(epoch_user(o.user_id));
 	log_msg("info", "expiry", "order %lld expired", (long long)id);
 	/* If this fails the inventory sweep releases it: the order is closed. */
-	(void)listener_inv(inv, INV_RELEASE, lk.history_id, "expiry");
+	(void)listener_inv(inv, INV_RELEASE, o.history_id, "expiry");
 	return 1;
 }
 

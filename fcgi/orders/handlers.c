@@ -262,46 +262,33 @@ orders_get(app_ctx *x, const app_req *r, app_answer *a)
 	return order_answer(x, a, 200, id, u.id);
 }
 
-/* MB_OK cancelled and committed, MB_NONE, MB_DECLINED, or an error (rolled back). */
-static int
-cancel_tx(db *d, int64_t id, int64_t uid, order_lock *lk)
-{
-	int64_t n;
-	int rc;
-
-	if ((rc = order_lock_begin(d, id, uid, lk)) != MB_OK)
-		return rc;
-	n = db_exec(d, "UPDATE orders SET state = " ORDER_CANCELLED_SQL " WHERE id = ?", "i", id);
-	if (n < 0 || (n = db_commit(d)) < 0) {
-		db_rollback(d);
-		return (int)n;
-	}
-	return MB_OK;
-}
-
 int
 orders_cancel(app_ctx *x, const app_req *r, app_answer *a)
 {
-	order_lock lk;
+	order_info oi;
 	auth_user u;
 	int64_t id;
-	db_try t;
+	order o;
 	int rc;
 
 	if (app_auth(x, r, a, &u) != MB_OK || app_param_id(r, a, "orderId", &id) != MB_OK)
 		return a->status;
-	db_try_start(&t);
-	do
-		rc = cancel_tx(x->db, id, u.id, &lk);
-	while (db_try_again(&t, rc));
+	/* one round trip: the order is locked, checked, cancelled and committed */
+	rc = order_close(x->db, id, u.id, ORDER_CANCELLED, &oi);
 	if (rc == MB_DECLINED)
-		return app_fail(a, E_ORDER_CLOSED, "order is %s; it cannot be cancelled",
-		    lk.payment_id ? ORDER_PAID : lk.state);
+		return app_fail(a, E_ORDER_CLOSED, "order is %s; it cannot be cancelled", oi.state);
 	if (rc != MB_OK)
 		return app_fail_lookup(a, rc, "order");
 	epoch_bump(epoch_user(u.id));
-	orders_release(x, r, lk.history_id);
-	return order_answer(x, a, 200, id, u.id);
+	orders_release(x, r, oi.history_id);
+	/* answered from what the procedure returned: no second round trip to read it */
+	o.id = id;
+	o.book_id = oi.book_id;
+	o.unit_price = oi.unit_price;
+	snprintf(o.state, sizeof o.state, "%s", oi.state);
+	snprintf(o.created, sizeof o.created, "%s", oi.created);
+	o.paid[0] = '\0';
+	return app_ok(a, 200, order_json(&o));
 }
 
 int

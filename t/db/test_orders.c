@@ -97,6 +97,11 @@ test_cancel(void **state)
 	snprintf(form, sizeof form, "orderId=%lld", (long long)open);
 	assert_int_equal(tdb_call(orders_cancel, form, cookie, NULL, &a), 200);
 	assert_string_equal(json_string_value(json_object_get(a.data, "state")), ORDER_CANCELLED);
+	assert_int_equal(tdb_int(&a, "orderId"), open);
+	assert_int_equal(tdb_int(&a, "bookId"), 1);
+	assert_int_equal(tdb_int(&a, "unitPrice"), 10);
+	assert_non_null(json_string_value(json_object_get(a.data, "createdAt")));
+	assert_true(json_is_null(json_object_get(a.data, "paidAt")));
 	assert_string_equal(tdb_order_state(open), ORDER_CANCELLED);
 	app_answer_free(&a);
 

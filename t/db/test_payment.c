@@ -1,12 +1,17 @@
 /*
- * test_payment: paying an order against a real database: the payment and
- * its payment.done event row are written together; paying again is
- * ALREADY_PAID with the same paymentId; someone else's order is 404; a
- * cancelled one is ORDER_CLOSED and gets no payment. The bus socket is a
- * real PUB socket with nobody listening (publishing is only a hint).
+ * test_payment: paying an order against a real database: the payment, its
+ * id in the order row and its payment.done event row are written together;
+ * paying again is ALREADY_PAID with the same paymentId; someone else's
+ * order is 404; a cancelled one is ORDER_CLOSED and gets no payment. Then
+ * the procedures of lib/order.c themselves: a CALL that fails keeps nothing
+ * and leaves no transaction open; the same CALL re-sent after its COMMIT
+ * (the same event id) is the payment it made; cancel and expiry refuse an
+ * order that has a payment. The bus socket is a real PUB socket with
+ * nobody listening (publishing is only a hint).
  */
 #include "tdb.h"
 #include "bus.h"
+#include "order.h"
 #include "../../fcgi/payment/payment.h"
 
 #include <nanomsg/nn.h>
@@ -41,6 +46,9 @@ test_pay_once(void **state)
 	assert_int_equal(count("SELECT COUNT(*) FROM payment_events WHERE order_id = ? "
 	    "AND applied_at IS NULL", order), 1);
 	assert_int_equal(count("SELECT amount FROM payments WHERE order_id = ?", order), 4200);
+	assert_int_equal(count("SELECT payment_id FROM orders WHERE id = ?", order), pay_id);
+	assert_int_equal(count("SELECT payment_id FROM payment_events WHERE order_id = ?", order),
+	    pay_id);
 
 	assert_int_equal(tdb_call(payment_pay, form, cookie, NULL, &a), 409);
 	assert_int_equal(a.code, E_ALREADY_PAID);
@@ -80,12 +88,113 @@ test_pay_refused(void **state)
 	assert_false(db_in_tx(tdb_x.db));
 }
 
+/* 1 while the connection has a transaction open, as the server sees it. */
+static int64_t
+in_transaction(void)
+{
+	int64_t n = -1;
+
+	assert_int_equal(db_row(tdb_x.db, "SELECT @@in_transaction", "", "i", &n), MB_OK);
+	return n;
+}
+
+static void
+test_pay_call(void **state)
+{
+	int64_t uid = tdb_user(tdb_name("pay")), order = tdb_order(uid, ORDER_UNPAID, 700);
+	int64_t other = tdb_order(uid, ORDER_UNPAID, 800);
+	char ev[37], ev2[37];
+	order_info o;
+
+	(void)state;
+	snprintf(ev, sizeof ev, "%s", tdb_name("ev-a"));
+	snprintf(ev2, sizeof ev2, "%s", tdb_name("ev-b"));
+	assert_int_equal(order_pay(tdb_x.db, order, uid, ev, 1, "unit", &o), MB_OK);
+	assert_int_equal(o.unit_price, 700);
+	assert_string_equal(o.state, ORDER_PAID);
+	assert_true(o.payment_id > 0);
+	assert_int_equal(in_transaction(), 0);
+
+	/* the same CALL again (its answer lost after the COMMIT): the payment it made */
+	int64_t pay_id = o.payment_id;
+	assert_int_equal(order_pay(tdb_x.db, order, uid, ev, 1, "unit", &o), MB_OK);
+	assert_int_equal(o.payment_id, pay_id);
+	/* another request: already paid */
+	assert_int_equal(order_pay(tdb_x.db, order, uid, ev2, 1, "unit", &o), MB_DECLINED);
+	assert_int_equal(o.payment_id, pay_id);
+	assert_int_equal(count("SELECT COUNT(*) FROM payments WHERE order_id = ?", order), 1);
+
+	/*
+	 * A CALL that fails half-way (the event id is taken: a duplicate key
+	 * after the payment row was written) keeps nothing and leaves no
+	 * transaction open on the connection.
+	 */
+	assert_int_equal(order_pay(tdb_x.db, other, uid, ev, 1, "unit", &o), MB_DUP);
+	assert_int_equal(in_transaction(), 0);
+	assert_false(db_in_tx(tdb_x.db));
+	assert_int_equal(count("SELECT COUNT(*) FROM payments WHERE order_id = ?", other), 0);
+	assert_int_equal(count("SELECT COUNT(*) FROM orders WHERE id = ? AND payment_id IS NULL",
+	    other), 1);
+	assert_int_equal(order_pay(tdb_x.db, other, uid, ev2, 1, "unit", &o), MB_OK);
+	assert_int_equal(o.unit_price, 800);
+
+	/* someone else's order, or none: MB_NONE */
+	assert_int_equal(order_pay(tdb_x.db, order, uid + 1000000, ev2, 1, "unit", &o), MB_NONE);
+	assert_int_equal(order_pay(tdb_x.db, INT64_MAX, uid, ev2, 1, "unit", &o), MB_NONE);
+}
+
+static void
+test_close_call(void **state)
+{
+	int64_t uid = tdb_user(tdb_name("cls")), paid = tdb_order(uid, ORDER_UNPAID, 10);
+	int64_t open = tdb_order(uid, ORDER_UNPAID, 20), hid = -1;
+	char ev[37];
+	order_info o;
+
+	(void)state;
+	/* paid but not yet applied by the listener: state unpaid, payment_id set */
+	snprintf(ev, sizeof ev, "%s", tdb_name("ev-c"));
+	assert_int_equal(order_pay(tdb_x.db, paid, uid, ev, 1, "unit", &o), MB_OK);
+	assert_string_equal(tdb_order_state(paid), ORDER_UNPAID);
+	assert_int_equal(order_close(tdb_x.db, paid, uid, ORDER_CANCELLED, &o), MB_DECLINED);
+	assert_string_equal(o.state, ORDER_PAID);
+	assert_int_equal(order_close(tdb_x.db, paid, 0, ORDER_EXPIRED, &o), MB_DECLINED);
+	assert_string_equal(tdb_order_state(paid), ORDER_UNPAID);
+
+	/* someone else's: none; the expiry (any user) closes it, with what Release needs */
+	assert_int_equal(order_close(tdb_x.db, open, uid + 1000000, ORDER_CANCELLED, &o), MB_NONE);
+	assert_int_equal(order_close(tdb_x.db, open, 0, ORDER_EXPIRED, &o), MB_OK);
+	assert_string_equal(o.state, ORDER_EXPIRED);
+	assert_int_equal(o.user_id, uid);
+	assert_int_equal(o.unit_price, 20);
+	assert_int_equal(o.book_id, 1);
+	assert_true(strlen(o.created) == 24 && o.created[23] == 'Z');
+	assert_int_equal(db_row(tdb_x.db, "SELECT history_id FROM orders WHERE id = ?", "i", "i",
+	    open, &hid), MB_OK);
+	assert_int_equal(o.history_id, hid);
+	assert_string_equal(tdb_order_state(open), ORDER_EXPIRED);
+	/* closed: cancel and pay are refused with its state */
+	assert_int_equal(order_close(tdb_x.db, open, uid, ORDER_CANCELLED, &o), MB_DECLINED);
+	assert_string_equal(o.state, ORDER_EXPIRED);
+	assert_int_equal(order_pay(tdb_x.db, open, uid, tdb_name("ev-d"), 1, "unit", &o),
+	    MB_DECLINED);
+	assert_int_equal(o.payment_id, 0);
+	assert_string_equal(o.state, ORDER_EXPIRED);
+
+	/* only cancelled or expired: anything else is an error, and nothing changed */
+	assert_int_equal(order_close(tdb_x.db, paid, uid, ORDER_PAID, &o), MB_ERROR);
+	assert_int_equal(in_transaction(), 0);
+	assert_string_equal(tdb_order_state(paid), ORDER_UNPAID);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pay_once),
 		cmocka_unit_test(test_pay_refused),
+		cmocka_unit_test(test_pay_call),
+		cmocka_unit_test(test_close_call),
 	};
 	int rc;
 

@@ -61,6 +61,14 @@ msg=$(printf '{"id":"%s","method":"Confirm","historyId":%s}' "$(uuid)" "$hid")
 out=$("$NN" req "$IURL" "$msg" "$KEY")
 check "a sealed Confirm of a reservation without a payment is refused: $out" \
 	grep -q '^opened: .*"code":"FORBIDDEN"' <<<"$out"
+confirm_many() { printf '{"id":"%s","method":"Confirm","historyIds":[%s]}' "$(uuid)" "$1"; }
+paid_hid=$(sql "SELECT history_id FROM orders WHERE id = $oid")
+out=$("$NN" req "$IURL" "$(confirm_many "$hid,$paid_hid")" "$KEY")
+check "a sealed batched Confirm sells nothing without a payment (notSold): $out" \
+	grep -q "^opened: .*\"changed\":0,\"notSold\":\[$hid\]" <<<"$out"
+out=$("$NN" req "$IURL" "$(printf '{"id":"%s","method":"Confirm","historyId":%s}' "$(uuid)" "$paid_hid")" "$KEY")
+check "a Confirm of a paid order's sold reservation changes nothing: $out" \
+	grep -q '^opened: .*"changed":false' <<<"$out"
 check "the stock did not move" [ "$(stock)" = 2 ]
 check "the reservation is still reserved" [ "$(hstate)" = 1 ]
 check "the inventory logged the refusals with their reasons" \
@@ -97,6 +105,12 @@ api POST /orders/cancel -b "$J" -d "orderId=$oid2"
 expect "tcp: the order's own cancel still releases its copy" 200
 back() { [ "$(stock)" = 3 ]; }
 check "the copy is back in stock after the cancel" wait_for 2 back
+out=$("$NN" req "$IURL" "$(printf '{"id":"%s","method":"Confirm","historyId":%s}' "$(uuid)" "$hid")" "$KEY")
+check "a Confirm of a released reservation is refused (ORDER_CLOSED): $out" \
+	grep -q '^opened: .*"code":"ORDER_CLOSED"' <<<"$out"
+out=$("$NN" req "$IURL" "$(confirm_many "$hid")" "$KEY")
+check "a batched Confirm of a released reservation lists it notSold: $out" \
+	grep -q "^opened: .*\"notSold\":\[$hid\]" <<<"$out"
 
 ev=$(printf '{"id":"%s","sentTime":%s,"orderId":%s,"state":2,"ref":"forged"}' "$(uuid)" "$(date +%s)" "$oid2")
 "$NN" pub "$BURL" "mu.micro.book.topic.payment.done $ev"

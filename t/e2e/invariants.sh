@@ -20,6 +20,8 @@ declare -A rule=(
 	   JOIN orders o ON o.id = p.order_id WHERE o.state IN ('cancelled', 'expired')"
 	["3 a payment's order becomes paid"]="SELECT COUNT(*) FROM payments p
 	   JOIN orders o ON o.id = p.order_id WHERE o.state <> 'paid'"
+	["3 every payment's order names it (orders.payment_id)"]="SELECT COUNT(*) FROM payments p
+	   JOIN orders o ON o.id = p.order_id WHERE NOT (o.payment_id <=> p.id)"
 	["3 every payment has its recorded event"]="SELECT COUNT(*) FROM payments p
 	   LEFT JOIN payment_events e ON e.payment_id = p.id WHERE e.id IS NULL"
 	["4 no reservation without its order (after the sweep)"]="SELECT COUNT(*) FROM inventory_history h
