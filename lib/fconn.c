@@ -1,0 +1,119 @@
+/* fconn: the connections of one FastCGI worker; see fconn.h. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* accept4 */
+#endif
+#include "fconn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int
+fconn_init(fconn *c, FCGX_Request *f)
+{
+	struct epoll_event e = { .events = EPOLLIN | EPOLLEXCLUSIVE };
+	int fl;
+
+	c->listen_fd = f->listen_sock;
+	/* libfcgi never accepts by itself: a connection that breaks before a
+	 * whole request makes FCGX_Accept_r fail (EBADF) instead of taking one
+	 * from the backlog that epoll would not know */
+	f->listen_sock = -1;
+	c->n = c->nready = 0;
+	fl = fcntl(c->listen_fd, F_GETFL);
+	if (fl < 0 || fcntl(c->listen_fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -1;
+	if ((c->ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		return -1;
+	/* EPOLLEXCLUSIVE: a new connection wakes one idle worker, not all */
+	e.data.fd = c->listen_fd;
+	return epoll_ctl(c->ep, EPOLL_CTL_ADD, c->listen_fd, &e);
+}
+
+/* watch: one more connection to hold; closed when the table is full */
+static void
+watch(fconn *c, int fd)
+{
+	struct epoll_event e = { .events = EPOLLIN, .data.fd = fd };
+
+	if (c->n >= FCONN_MAX || epoll_ctl(c->ep, EPOLL_CTL_ADD, fd, &e) != 0) {
+		close(fd);
+		return;
+	}
+	c->n++;
+}
+
+/* take_new: one connection from the backlog, if another worker did not take it */
+static void
+take_new(fconn *c)
+{
+	int fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC), one = 1;
+
+	if (fd < 0)
+		return;
+	/* tcp (a cluster's app host): the answer is written in pieces; no Nagle delay */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	watch(c, fd);
+}
+
+/* start: reads the request waiting on held connection fd into f; 1 if there
+ * is one, 0 if nginx had closed the connection (libfcgi closes it then) */
+static int
+start(fconn *c, FCGX_Request *f, int fd)
+{
+	c->n--; /* in progress, or closed (which also ends its epoll watch) */
+	/* FCGX_Accept_r reads from ipcFd when it is open; keepConnection stops
+	 * the Finish it begins with from closing it (the request's own flag is
+	 * read from its BEGIN_REQUEST). At end of file (or a broken record)
+	 * libfcgi closes the connection and fails (no listen socket, see
+	 * fconn_init). */
+	f->ipcFd = fd;
+	f->keepConnection = 1;
+	return FCGX_Accept_r(f) >= 0;
+}
+
+int
+fconn_accept(fconn *c, FCGX_Request *f)
+{
+	struct epoll_event ev[64];
+	int i, k, backlog;
+
+	for (;;) {
+		while (c->nready > 0)
+			if (start(c, f, c->ready[--c->nready]))
+				return 0;
+		k = epoll_wait(c->ep, ev, 64, -1);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		backlog = 0;
+		for (i = 0; i < k; i++) {
+			if (ev[i].data.fd == c->listen_fd) {
+				if (ev[i].events & EPOLLERR)
+					return -1;
+				backlog = 1;
+			} else {
+				c->ready[c->nready++] = ev[i].data.fd;
+			}
+		}
+		/* the backlog only when no connection of ours has a request */
+		if (backlog && c->nready == 0 && c->n < FCONN_MAX)
+			take_new(c);
+	}
+}
+
+void
+fconn_finish(fconn *c, FCGX_Request *f)
+{
+	FCGX_Finish_r(f);
+	if (f->ipcFd >= 0) { /* nginx keeps it: held again, still watched */
+		c->n++;
+		f->ipcFd = -1;
+	}
+}
