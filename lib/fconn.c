@@ -8,15 +8,38 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+/* SIGUSR1: multiwatch's "finish and exit" (libfcgi's own loop stops on it
+ * in accept; this loop when it would wait next) */
+static volatile sig_atomic_t fconn_stop;
+
+static void
+on_usr1(int sig)
+{
+	(void)sig;
+	fconn_stop = 1;
+}
 
 int
 fconn_init(fconn *c, FCGX_Request *f)
 {
 	struct epoll_event e = { .events = EPOLLIN | EPOLLEXCLUSIVE };
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	sigset_t usr1;
 	int fl;
+
+	/* SIGUSR1 is held while a request is served and let in only during
+	 * epoll_pwait: it cannot slip in between a check and the wait */
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	if (sigaction(SIGUSR1, &sa, NULL) != 0 || sigprocmask(SIG_BLOCK, &usr1, &c->waitmask) != 0)
+		return -1;
+	sigdelset(&c->waitmask, SIGUSR1);
 
 	c->listen_fd = f->listen_sock;
 	/* libfcgi never accepts by itself: a connection that breaks before a
@@ -86,7 +109,9 @@ fconn_accept(fconn *c, FCGX_Request *f)
 		while (c->nready > 0)
 			if (start(c, f, c->ready[--c->nready]))
 				return 0;
-		k = epoll_wait(c->ep, ev, 64, -1);
+		if (fconn_stop)
+			return -1;
+		k = epoll_pwait(c->ep, ev, 64, -1, &c->waitmask);
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;

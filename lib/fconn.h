@@ -23,6 +23,7 @@
 #define MB_FCONN_H
 
 #include <fcgiapp.h>
+#include <signal.h>
 
 #define FCONN_MAX 256 /* connections one worker holds at most */
 
@@ -32,13 +33,16 @@ typedef struct fconn {
 	int n;                 /* held: connections without a request in progress */
 	int ready[64];         /* from the last epoll_wait: held connections with input */
 	int nready;
+	sigset_t waitmask;     /* the signal mask while waiting: SIGUSR1 let in */
 } fconn;
 
 /* fconn_init: f is FCGX_InitRequest'ed on listen socket 0; -1 if it cannot be
  * made non-blocking */
 int fconn_init(fconn *c, FCGX_Request *f);
 /* fconn_accept: like FCGX_Accept_r, the next request into f (blocks until
- * there is one); < 0 only when the listen socket fails */
+ * there is one); < 0 when the listen socket fails or after SIGUSR1 (what
+ * multiwatch sends to stop its workers: the requests already waiting on
+ * held connections are served first) */
 int fconn_accept(fconn *c, FCGX_Request *f);
 /* fconn_finish: FCGX_Finish_r, then the connection is held again if nginx
  * keeps it */
