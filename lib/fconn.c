@@ -46,7 +46,7 @@ fconn_init(fconn *c, FCGX_Request *f)
 	 * whole request makes FCGX_Accept_r fail (EBADF) instead of taking one
 	 * from the backlog that epoll would not know */
 	f->listen_sock = -1;
-	c->n = c->nready = 0;
+	c->n = 0;
 	fl = fcntl(c->listen_fd, F_GETFL);
 	if (fl < 0 || fcntl(c->listen_fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		return -1;
@@ -54,7 +54,25 @@ fconn_init(fconn *c, FCGX_Request *f)
 		return -1;
 	/* EPOLLEXCLUSIVE: a new connection wakes one idle worker, not all */
 	e.data.fd = c->listen_fd;
-	return epoll_ctl(c->ep, EPOLL_CTL_ADD, c->listen_fd, &e);
+	if (epoll_ctl(c->ep, EPOLL_CTL_ADD, c->listen_fd, &e) != 0)
+		return -1;
+	c->listening = 1;
+	return 0;
+}
+
+/* listen_while_room: the listen socket is watched only while the table has
+ * room (a full worker would otherwise be woken again and again by a backlog
+ * it does not take) */
+static void
+listen_while_room(fconn *c)
+{
+	struct epoll_event e = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = c->listen_fd };
+	int room = c->n < FCONN_MAX;
+
+	if (room == c->listening)
+		return;
+	if (epoll_ctl(c->ep, room ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, c->listen_fd, &e) == 0)
+		c->listening = room;
 }
 
 /* watch: one more connection to hold; closed when the table is full */
@@ -102,34 +120,40 @@ start(fconn *c, FCGX_Request *f, int fd)
 int
 fconn_accept(fconn *c, FCGX_Request *f)
 {
-	struct epoll_event ev[64];
-	int i, k, backlog;
+	struct epoll_event e;
+	int k;
 
 	for (;;) {
-		while (c->nready > 0)
-			if (start(c, f, c->ready[--c->nready]))
-				return 0;
-		if (fconn_stop)
+		listen_while_room(c);
+		/* One event at a time: epoll's ready list is in the order the
+		 * connections became ready, so a worker serves its requests first
+		 * come, first served (taking them in batches let one that arrived
+		 * during a batch of slow ones wait two batches: seconds). After
+		 * SIGUSR1, only what is already waiting, then exit. */
+		k = epoll_pwait(c->ep, &e, 1, fconn_stop ? 0 : -1, &c->waitmask);
+		if (k < 0 && errno != EINTR)
 			return -1;
-		k = epoll_pwait(c->ep, ev, 64, -1, &c->waitmask);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
+		if (k <= 0) {
+			if (fconn_stop)
+				return -1;
+			continue;
 		}
-		backlog = 0;
-		for (i = 0; i < k; i++) {
-			if (ev[i].data.fd == c->listen_fd) {
-				if (ev[i].events & EPOLLERR)
+		if (e.data.fd == c->listen_fd) {
+			if (e.events & EPOLLERR)
+				return -1;
+			/* the backlog only when no connection of ours has a request: one
+			 * that is ready comes before the listen socket, which epoll has
+			 * put back at the end of its list */
+			k = epoll_pwait(c->ep, &e, 1, 0, &c->waitmask);
+			if (k <= 0 || e.data.fd == c->listen_fd) {
+				if (fconn_stop)
 					return -1;
-				backlog = 1;
-			} else {
-				c->ready[c->nready++] = ev[i].data.fd;
+				take_new(c);
+				continue;
 			}
 		}
-		/* the backlog only when no connection of ours has a request */
-		if (backlog && c->nready == 0 && c->n < FCONN_MAX)
-			take_new(c);
+		if (start(c, f, e.data.fd))
+			return 0;
 	}
 }
 

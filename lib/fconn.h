@@ -30,9 +30,8 @@
 typedef struct fconn {
 	int listen_fd;
 	int ep;                /* epoll: the listen socket (EPOLLEXCLUSIVE) and the held connections */
+	int listening;         /* the listen socket is in ep (while n < FCONN_MAX) */
 	int n;                 /* held: connections without a request in progress */
-	int ready[64];         /* from the last epoll_wait: held connections with input */
-	int nready;
 	sigset_t waitmask;     /* the signal mask while waiting: SIGUSR1 let in */
 } fconn;
 
