@@ -42,7 +42,10 @@ FCGI_WORKERS=${FCGI_WORKERS:-4}
 # service (0: a new connection per request); check_pool holds them to
 # NGINX_WORKERS x FCGI_KEEPALIVE < 256
 NGINX_WORKERS=${NGINX_WORKERS:-$(nproc)}
-FCGI_KEEPALIVE=${FCGI_KEEPALIVE:-32}
+# (none by default with KEPT_ANSWERS=0: when every read asks the database,
+# the hop is a small part of a request, and a GET sent on a kept connection
+# of a busy worker waits for it; README "The nginx to FastCGI hop")
+FCGI_KEEPALIVE=${FCGI_KEEPALIVE:-$([ "${KEPT_ANSWERS:-1}" = 0 ] && echo 0 || echo 32)}
 FCGI_KEEPALIVE_REQUESTS=${FCGI_KEEPALIVE_REQUESTS:-1000}
 LOGIN_RATE=${LOGIN_RATE:-5r/s}
 LOGIN_BURST=${LOGIN_BURST:-10}
