@@ -2,11 +2,13 @@
  * app: the accept loop of a FastCGI service. One request at a time per
  * process (multiwatch runs several), so the request, its answer, its 16 KiB
  * body buffer and the context (with the database connection) are made once
- * and reused.
+ * and reused. The connections nginx keeps open are polled together with the
+ * listen socket (fconn.h).
  */
 #include "app.h"
 #include "clock.h"
 #include "epoch.h"
+#include "fconn.h"
 #include "log.h"
 #include "mac.h"
 #include "origin.h"
@@ -422,6 +424,7 @@ int
 app_main(const char *prog, const app_route *routes, int nroutes, int (*init)(app_ctx *x))
 {
 	FCGX_Request f;
+	fconn c;
 
 	app_x.cfg = cfg_load();
 	app_x.bus = -1;
@@ -448,12 +451,13 @@ app_main(const char *prog, const app_route *routes, int nroutes, int (*init)(app
 	if (init != NULL && init(&app_x) != MB_OK)
 		return 1;
 	(void)db_ping(app_x.db); /* connect early; a failure here is retried per request */
-	if (FCGX_InitRequest(&f, 0, 0) != 0)
+	if (FCGX_InitRequest(&f, 0, 0) != 0 || fconn_init(&c, &f) != 0)
 		return 1;
 	log_msg("info", NULL, "%s ready", prog);
-	while (FCGX_Accept_r(&f) >= 0) {
+	/* every connection nginx keeps open, polled with the listen socket (fconn.h) */
+	while (fconn_accept(&c, &f) >= 0) {
 		app_handle(&f, routes, nroutes);
-		FCGX_Finish_r(&f);
+		fconn_finish(&c, &f);
 		/* a handler that left a transaction open would hold its row locks forever */
 		if (db_in_tx(app_x.db)) {
 			log_msg("error", NULL, "a handler left a transaction open; rolled back");

@@ -36,6 +36,18 @@ log_init(const char *prog)
 		log_fd = fd;
 }
 
+/* log_pid: getpid() once (no program forks after it logs): one system call
+ * less per line */
+static pid_t
+log_pid(void)
+{
+	static pid_t pid;
+
+	if (pid == 0)
+		pid = getpid();
+	return pid;
+}
+
 static size_t
 log_prefix(char *buf, size_t cap, const char *level, const char *ref)
 {
@@ -47,7 +59,7 @@ log_prefix(char *buf, size_t cap, const char *level, const char *ref)
 	gmtime_r(&tv.tv_sec, &tm);
 	n = snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %s %s[%d] ref=%s ",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	    (int)(tv.tv_usec / 1000), level, log_prog, (int)getpid(),
+	    (int)(tv.tv_usec / 1000), level, log_prog, (int)log_pid(),
 	    (ref != NULL && *ref != '\0') ? ref : "-");
 	return (n < 0 || (size_t)n >= cap) ? cap - 1 : (size_t)n;
 }

@@ -11,6 +11,7 @@
 #   BENCH_SECONDS (10)          wrk duration of each scenario (login runs 3x as long)
 #   BENCH_PBKDF2_ITER (600000)  PBKDF2 iterations of the stack and of the raw floor
 #   FCGI_WORKERS (4), INVENTORY_THREADS (4)  passed to the stack (hello uses FCGI_WORKERS too)
+#   FCGI_KEEPALIVE, NGINX_WORKERS  the stack's (stack.sh); the kept hello floor uses them too
 #
 # Everything it starts (the stack, the floor nginx, the hello workers) is
 # stopped on exit, error or not. A missed target is a figure, not a failure:
@@ -41,19 +42,26 @@ LOGIN_CONNS=$((2 * FCGI_WORKERS))
 LOGIN_SECONDS=$((3 * BENCH_SECONDS))
 # The targets, in this one table: each scenario's least rate as a share of
 # its floor measured in the same run (hello: the FastCGI hello behind the
-# template's nginx; update: the hot-row UPDATE; pbkdf2: raw PBKDF2), and
-# whether its p99 must stay under P99_MAX_MS. The report reads them from here.
-#   scenario    floor   min %  p99 target
+# template's nginx with a new connection per request, as before issue 15;
+# kept: the same with the stack's kept connections and the services' loop,
+# lib/fconn.c; update: the hot-row UPDATE; pbkdf2: raw PBKDF2), and the p99
+# it must stay under (ms; 0: none). NAME/TAG rows judge scenario NAME again
+# against another floor (issue 15: the reads against the per-connection
+# hello). The report reads them from here.
+#   scenario    floor   min %  p99 ms
 TARGETS='
-me          hello   75     1
-orders      hello   75     1
-books       hello   60     1
-new-hot     update  40     1
-new-spread  update  40     1
-pay         update  60     1
+me          kept    75     25
+orders      kept    75     25
+books       kept    60     25
+me/15       hello   130    10
+orders/15   hello   130    10
+books/15    hello   130    10
+new-hot     update  40     25
+new-spread  update  40     25
+pay         update  60     25
 login       pbkdf2  90     0
 '
-P99_MAX_MS=25
+P99_MAX_MS=25 # the usual p99 target (the report's wording)
 # issue 14: CPU per order (µs), summed over every process of the run (wrk's too,
 # as the issue counts it), for the /orders/new scenarios
 CPU_ORDER_MAX_US=600
@@ -118,7 +126,7 @@ trap 'exit 143' TERM
 
 say "compiling bench/hello.c and bench/pbkdf2.c"
 # shellcheck disable=SC2046
-cc -O2 -o "$OUT/hello" "$ROOT/bench/hello.c" $(pkg-config --cflags --libs fcgi)
+cc -O2 -o "$OUT/hello" "$ROOT/bench/hello.c" "$ROOT/lib/fconn.c" $(pkg-config --cflags --libs fcgi)
 # shellcheck disable=SC2046
 cc -O2 -o "$OUT/pbkdf2" "$ROOT/bench/pbkdf2.c" $(pkg-config --cflags --libs libcrypto) -lpthread
 
@@ -384,8 +392,13 @@ say "starting the floor nginx on :$BENCH_FLOOR_PORT and $FCGI_WORKERS hello work
 rm -f "$RUN/hello.sock"
 # the socket as the stack's: only nginx's workers (www-data when root) may connect
 if [ "$(id -u)" -eq 0 ]; then HELLO_SOCK=(-M 0660 -G www-data); else HELLO_SOCK=(-M 0600); fi
-spawn-fcgi -s "$RUN/hello.sock" "${HELLO_SOCK[@]}" -P "$RUN/hello.pid" -- \
-	/usr/bin/multiwatch -f "$FCGI_WORKERS" -r 1000 -- "$OUT/hello" >/dev/null
+# hello_start [kept]: the hello workers (kept: the services' loop, lib/fconn.c)
+hello_start() {
+	rm -f "$RUN/hello.sock"
+	spawn-fcgi -s "$RUN/hello.sock" "${HELLO_SOCK[@]}" -P "$RUN/hello.pid" -- \
+		/usr/bin/multiwatch -f "$FCGI_WORKERS" -r 1000 -- "$OUT/hello" "$@" >/dev/null
+}
+hello_start
 # The floor nginx is nginx/nginx.conf.in itself, rendered by stack.sh for its
 # own port and folder: the same workers, keepalive, buffers, timeouts, headers
 # and access log as the stack's. Its /user upstream is the hello workers'
@@ -394,7 +407,8 @@ spawn-fcgi -s "$RUN/hello.sock" "${HELLO_SOCK[@]}" -P "$RUN/hello.pid" -- \
 mkdir -p "$FLOOR_DIR/nginx/tmp" "$FLOOR_DIR/run/fcgi" "$FLOOR_DIR/log" "$FLOOR_DIR/web"
 printf '{"success":true,"ref":"-","data":{"hello":"world"}}' >"$FLOOR_DIR/web/static"
 ln -sf "$RUN/hello.sock" "$FLOOR_DIR/run/fcgi/user.sock"
-env PORT="$BENCH_FLOOR_PORT" VAR_DIR="$FLOOR_DIR" WEB_DIR="$FLOOR_DIR/web" \
+# the per-connection floor: no kept connections (FCGI_KEEPALIVE=0), as before issue 15
+env PORT="$BENCH_FLOOR_PORT" VAR_DIR="$FLOOR_DIR" WEB_DIR="$FLOOR_DIR/web" FCGI_KEEPALIVE=0 \
 	"$ROOT/scripts/stack.sh" render-nginx >"$FLOOR_DIR/nginx/nginx.conf"
 nginx -p "$FLOOR_DIR/nginx" -e "$FLOOR_DIR/log/nginx-error.log" -c "$FLOOR_DIR/nginx/nginx.conf" \
 	|| die "floor nginx did not start; see $FLOOR_DIR/log/nginx-error.log"
@@ -406,6 +420,26 @@ wrk_run floor-nginx "$WRK_CONNS" "$BENCH_SECONDS" get.lua "$F/static"
 wrk_run floor-hello "$WRK_CONNS" "$BENCH_SECONDS" get.lua "$F/user/hello"
 stop_pid "$FLOOR_DIR/run/nginx.pid" nginx || true
 stop_pid "$RUN/hello.pid" multiwatch || true
+
+# issue 15: the hello again with the stack's transport: kept connections
+# (the template rendered with the stack's FCGI_KEEPALIVE) and the services'
+# loop (hello kept: lib/fconn.c)
+floor_kept() {
+	hello_start kept
+	env PORT="$BENCH_FLOOR_PORT" VAR_DIR="$FLOOR_DIR" WEB_DIR="$FLOOR_DIR/web" \
+		"$ROOT/scripts/stack.sh" render-nginx >"$FLOOR_DIR/nginx/nginx.conf"
+	grep -q 'fastcgi_keep_conn on' "$FLOOR_DIR/nginx/nginx.conf" || die "the kept floor has no kept connections (FCGI_KEEPALIVE=0?)"
+	POOL=$(sed -n 's/.* keepalive \([0-9]*\);.*/\1/p' "$FLOOR_DIR/nginx/nginx.conf" | head -1)
+	NGX_WORKERS=$(sed -n 's/^worker_processes \([0-9]*\);/\1/p' "$FLOOR_DIR/nginx/nginx.conf")
+	nginx -p "$FLOOR_DIR/nginx" -e "$FLOOR_DIR/log/nginx-error.log" -c "$FLOOR_DIR/nginx/nginx.conf" \
+		|| die "floor nginx (kept) did not start; see $FLOOR_DIR/log/nginx-error.log"
+	for i in $(seq 50); do curl -sf -o /dev/null "$F/user/hello" && break; sleep 0.1; done
+	curl -sf -o /dev/null "$F/user/hello" || die "the kept hello floor does not answer"
+	wrk_run floor-hello-kept "$WRK_CONNS" "$BENCH_SECONDS" get.lua "$F/user/hello"
+	stop_pid "$FLOOR_DIR/run/nginx.pid" nginx || true
+	stop_pid "$RUN/hello.pid" multiwatch || true
+}
+floor_kept
 
 # slap NAME QUERY QUERIES: mariadb-slap at concurrency 64; sets SLAP_QPS and SLAP_N
 slap() {
@@ -527,7 +561,7 @@ mixv() { sed -n "s/.*\(^\| \)$2=\([^ ]*\).*/\2/p" <<<"${MIXED[$1]:-}"; }
 mixed_row() {
 	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "${MIXED_LABEL[$1]}" "${MIXED_SHARE[$1]}" \
 		"$(mixv "$1" n)" "$(mixv "$1" rps)" "$(mixv "$1" p50)" "$(mixv "$1" p99)" "$(mixv "$1" bad)" \
-		"$(mixv "$1" statuses)" "$(p99v "$(mixv "$1" p99)")"
+		"$(mixv "$1" statuses)" "$(p99v "$(mixv "$1" p99)" "$P99_MAX_MS")"
 }
 
 # ---------------------------------------------------------------- scenarios
@@ -642,7 +676,8 @@ PAID_NOT=$("${DB[@]}" -e "SELECT COUNT(*) FROM payments p JOIN orders o ON o.id 
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%d%%", int(100 * a / b); else printf "n/a" }'; }  # truncated, as the verdicts compare
 # verdict RATE FLOOR MIN_PCT
 verdict() { awk -v a="$1" -v b="$2" -v m="$3" 'BEGIN { print ((b > 0 && 100 * a / b >= m) ? "PASS" : "MISS") }'; }
-p99v() { awk -v p="$1" -v m="$P99_MAX_MS" 'BEGIN { print ((p < m) ? "PASS" : "MISS") }'; }
+# p99v P99 LIMIT
+p99v() { awk -v p="$1" -v m="$2" 'BEGIN { print ((p < m) ? "PASS" : "MISS") }'; }
 errv() { [ "$1" = 0 ] && echo PASS || echo MISS; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
 memv() { awk -v k="$1" -v m="$2" 'BEGIN { print ((k > 0 && k < m * 1024) ? "PASS" : "MISS") }'; }
@@ -653,23 +688,27 @@ memrow() {
 }
 
 HELLO=$(field floor-hello rps)
-declare -A FLOOR_RATE=([hello]=$HELLO [update]=$SLAP_UPD [pbkdf2]=$PBKDF2)
-declare -A FLOOR_LABEL=([hello]="FastCGI hello" [update]="hot-row UPDATE" [pbkdf2]="raw PBKDF2")
-declare -A FLOOR_CPU=([hello]=floor-hello [update]=slap-update [pbkdf2]=pbkdf2)
+KEPT=$(field floor-hello-kept rps)
+declare -A FLOOR_RATE=([hello]=$HELLO [kept]=$KEPT [update]=$SLAP_UPD [pbkdf2]=$PBKDF2)
+declare -A FLOOR_LABEL=([hello]="FastCGI hello, a connection per request" [kept]="FastCGI hello, kept connections"
+	[update]="hot-row UPDATE" [pbkdf2]="raw PBKDF2")
+declare -A FLOOR_CPU=([hello]=floor-hello [kept]=floor-hello-kept [update]=slap-update [pbkdf2]=pbkdf2)
 # row NAME LABEL: one line of the scenario table, against its TARGETS row
+# (NAME/TAG: scenario NAME's figures against that row's floor)
 row() {
-	local n=$1 rps p99 err floor min
-	rps=$(field "$n" rps)
-	p99=$(field "$n" p99_ms)
-	err=$(field "$n" unexpected)
+	local n=$1 s=${1%/*} rps p99 err floor min lim
+	rps=$(field "$s" rps)
+	p99=$(field "$s" p99_ms)
+	err=$(field "$s" unexpected)
 	floor=$(target "$n" 2)
 	min=$(target "$n" 3)
+	lim=$(target "$n" 4)
 	printf '| %s | %s | %s | %s | %s | %s | %s | %s of %s | ≥ %s%%: %s | %s | %s |\n' \
 		"$2" "$([ "$n" = login ] && echo "$LOGIN_CONNS" || echo "$WRK_CONNS")" \
-		"$rps" "$(field "$n" p50_ms)" "$p99" "$err" "$(field "$n" statuses)" \
+		"$rps" "$(field "$s" p50_ms)" "$p99" "$err" "$(field "$s" statuses)" \
 		"$(pct "$rps" "${FLOOR_RATE[$floor]}")" "${FLOOR_LABEL[$floor]}" "$min" \
 		"$(verdict "$rps" "${FLOOR_RATE[$floor]}" "$min")" \
-		"$([ "$(target "$n" 4)" = 1 ] && p99v "$p99" || echo "n/a (${p99} ms)")" "$(errv "$err")"
+		"$([ "$lim" != 0 ] && echo "< $lim: $(p99v "$p99" "$lim")" || echo "n/a (${p99} ms)")" "$(errv "$err")"
 }
 
 # cpu_row NAME FLOOR: one line of the CPU table
@@ -706,17 +745,20 @@ Generated by \`make bench\` (scripts/bench.sh); do not edit above the profile se
 
 - machine: $NPROC CPUs, $CPU_MODEL; $(uname -sr); $(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM
 - date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); run took ${ELAPSED} s; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)
-- stack: FCGI_WORKERS=$FCGI_WORKERS, INVENTORY_THREADS=$INVENTORY_THREADS, PBKDF2_ITER=$BENCH_PBKDF2_ITER, LOGIN_RATE=100000r/s, ORDER_TTL=86400, MAX_OPEN_ORDERS=0 (no cap: the 64 users hold thousands of unpaid orders; with a cap, sell_order counts at most that many index entries under the user's row lock, which it takes either way), ORDER_RATE=100000r/s; $BENCH_USERS users, $NBOOKS books (hot book $HOT with 10,000,000 copies, $SPREAD_N others with 1,000,000)
+- stack: FCGI_WORKERS=$FCGI_WORKERS, FCGI_KEEPALIVE=$POOL, NGINX_WORKERS=$NGX_WORKERS, INVENTORY_THREADS=$INVENTORY_THREADS, PBKDF2_ITER=$BENCH_PBKDF2_ITER, LOGIN_RATE=100000r/s, ORDER_TTL=86400, MAX_OPEN_ORDERS=0 (no cap: the 64 users hold thousands of unpaid orders; with a cap, sell_order counts at most that many index entries under the user's row lock, which it takes either way), ORDER_RATE=100000r/s; $BENCH_USERS users, $NBOOKS books (hot book $HOT with 10,000,000 copies, $SPREAD_N others with 1,000,000)
 - load: wrk -t$WRK_THREADS --latency, $WRK_CONNS connections, ${BENCH_SECONDS} s each (login: $LOGIN_CONNS connections, ${LOGIN_SECONDS} s); wrk runs on the same CPUs as the stack
 - errors = answers other than 2xx (409 allowed for /orders/new) plus socket errors and timeouts
 
 ## Scenarios
 
-| scenario | conns | req/s | p50 ms | p99 ms | errors | statuses | ratio to floor | target | p99 < $P99_MAX_MS ms | zero errors |
+| scenario | conns | req/s | p50 ms | p99 ms | errors | statuses | ratio to floor | target | p99 target (ms) | zero errors |
 | --- | --: | --: | --: | --: | --: | --- | --- | --- | --- | --- |
 $(row me "GET /user/me (auth)")
 $(row orders "GET /orders (auth, page of 50 of ~$ORDERS_PER_USER)")
 $(row books "GET /orders/books ($NBOOKS books)")
+$(row me/15 "GET /user/me (issue 15: against the per-connection hello)")
+$(row orders/15 "GET /orders (issue 15: against the per-connection hello)")
+$(row books/15 "GET /orders/books (issue 15: against the per-connection hello)")
 $(row new-hot "POST /orders/new, hot book")
 $(row new-spread "POST /orders/new, $SPREAD_N books")
 $(row pay "POST /payment/pay-order")
@@ -747,7 +789,7 @@ the run sells, and \`MAX_OPEN_ORDERS\` is off).
 | kind | share | requests | req/s | p50 ms | p99 ms | non-2xx | statuses | p99 < $P99_MAX_MS ms |
 | --- | --: | --: | --: | --: | --: | --: | --- | --- |
 $(for k in $MIXED_KINDS; do mixed_row "$k"; done)
-| all (wrk) | 100% | $(field mixed requests) | $(field mixed rps) | $(field mixed p50_ms) | $(field mixed p99_ms) | $(field mixed unexpected) | $(field mixed statuses) | $(p99v "$(field mixed p99_ms)") |
+| all (wrk) | 100% | $(field mixed requests) | $(field mixed rps) | $(field mixed p50_ms) | $(field mixed p99_ms) | $(field mixed unexpected) | $(field mixed statuses) | $(p99v "$(field mixed p99_ms)" "$P99_MAX_MS") |
 
 Mixed: $(wc -l <"$OUT/mixed-pairs.txt") unpaid orders were available$([ "$(field mixed exhausted)" != 0 ] && echo " and ran out: THE MIXED FIGURES ARE INVALID"); requests of another kind in the log window: $(mixv other n); requests cut off when wrk stopped (nginx's 499, left out above): $(for k in $MIXED_KINDS; do printf '%s ' "$(mixv "$k" cut)"; done | awk '{ for (i = 1; i <= NF; i++) s += $i; print s + 0 }'). A p50 of 0 ms is under a millisecond.
 Pay: $(wc -l <"$OUT/pay-pairs.txt") unpaid orders were available$([ "$(field pay exhausted)" != 0 ] && echo " and ran out: THE PAY FIGURE IS INVALID"); payment.done events unapplied when the pay run ended: $pending0, after ${DRAIN_MS} ms: $pending1.
@@ -757,12 +799,13 @@ Pay: $(wc -l <"$OUT/pay-pairs.txt") unpaid orders were available$([ "$(field pay
 | floor | rate | p50 ms | p99 ms |
 | --- | --: | --: | --: |
 | nginx alone: a 53-byte static file through the template's \`location /\` (wrk, $WRK_CONNS conns) | $(field floor-nginx rps) req/s | $(field floor-nginx p50_ms) | $(field floor-nginx p99_ms) |
-| FastCGI hello, libfcgi, $FCGI_WORKERS workers behind the template's \`location /user\` (wrk, $WRK_CONNS conns) | $HELLO req/s | $(field floor-hello p50_ms) | $(field floor-hello p99_ms) |
+| FastCGI hello, libfcgi, $FCGI_WORKERS workers behind the template's \`location /user\`, a connection per request (\`FCGI_KEEPALIVE=0\`, libfcgi's own loop; wrk, $WRK_CONNS conns) | $HELLO req/s | $(field floor-hello p50_ms) | $(field floor-hello p99_ms) |
+| FastCGI hello, libfcgi, kept connections (the stack's pool: \`FCGI_KEEPALIVE=$POOL\` idle connections per nginx worker, $NGX_WORKERS nginx workers; and the services' loop, lib/fconn.c; wrk, $WRK_CONNS conns) | $KEPT req/s | $(field floor-hello-kept p50_ms) | $(field floor-hello-kept p99_ms) |
 | hot-row \`UPDATE books SET stock = stock - 1 WHERE id = $HOT AND stock > 0\` (mariadb-slap, concurrency $WRK_CONNS, autocommit) | $SLAP_UPD queries/s ($SLAP_UPD_N rows changed) | | |
 | primary-key \`SELECT … FROM books WHERE id = $HOT\` (mariadb-slap, concurrency $WRK_CONNS) | $SLAP_SEL queries/s | | |
 | PBKDF2-HMAC-SHA256, $BENCH_PBKDF2_ITER iterations, $NPROC threads | $PBKDF2 hashes/s | | |
 
-Floor errors: nginx $(field floor-nginx unexpected), hello $(field floor-hello unexpected).
+Floor errors: nginx $(field floor-nginx unexpected), hello $(field floor-hello unexpected), kept hello $(field floor-hello-kept unexpected).
 
 ## CPU per request (µs, all cores; from /proc/PID/stat over each run)
 
@@ -776,7 +819,7 @@ against it this column flatters the scenarios).
 
 | run | nginx | FastCGI | inventory | listener | mariadbd | client | total | other load | floor total / this total | rows read / request |
 | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |
-$(for n in floor-nginx floor-hello slap-update slap-select pbkdf2; do cpu_row "$n" ""; done)
+$(for n in floor-nginx floor-hello floor-hello-kept slap-update slap-select pbkdf2; do cpu_row "$n" ""; done)
 $(for n in me orders books new-hot new-spread pay login; do cpu_row "$n" "${FLOOR_CPU[$(target "$n" 2)]}"; done)
 $(cpu_row mixed "")
 

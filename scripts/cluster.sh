@@ -224,7 +224,11 @@ edge_start() {
 		for ip in "$@"; do servers+="server $ip:$p max_fails=1 fail_timeout=2s; "; done
 		script+=(-e "s|server unix:[^;]*/$svc\.sock;|$servers|")
 	done
-	env PORT="$port" VAR_DIR="$dir" WEB_DIR="$ROOT/web" "$ROOT/scripts/stack.sh" render-nginx \
+	# FCGI_WORKERS: the app hosts' (REGISTER_CONCURRENCY is half of it); the
+	# app hosts keep no answers (KEPT_ANSWERS=0), so no FastCGI pool unless
+	# FCGI_KEEPALIVE asks for one (checked as on one host)
+	env PORT="$port" VAR_DIR="$dir" WEB_DIR="$ROOT/web" FCGI_WORKERS="$FCGI_WORKERS" KEPT_ANSWERS=0 \
+		"$ROOT/scripts/stack.sh" render-nginx \
 		>"$dir/nginx/nginx.conf.raw" || die "edge $name: stack.sh render-nginx failed"
 	grep -q "listen 127.0.0.1:$port" "$dir/nginx/nginx.conf.raw" \
 		|| die "nginx/nginx.conf.in has no 'listen 127.0.0.1:@PORT@' line to point at $EDGE"

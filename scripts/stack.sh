@@ -38,6 +38,15 @@ SHOWN_VAR_DIR=$VAR_DIR # as given, for messages
 BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 FCGI_WORKERS=${FCGI_WORKERS:-4}
+# nginx's worker processes, and the idle FastCGI connections each keeps per
+# service (0: a new connection per request); check_pool holds them to
+# NGINX_WORKERS x FCGI_KEEPALIVE < 256
+NGINX_WORKERS=${NGINX_WORKERS:-$(nproc)}
+# (none by default with KEPT_ANSWERS=0: when every read asks the database,
+# the hop is a small part of a request, and a GET sent on a kept connection
+# of a busy worker waits for it; README "The nginx to FastCGI hop")
+FCGI_KEEPALIVE=${FCGI_KEEPALIVE:-$([ "${KEPT_ANSWERS:-1}" = 0 ] && echo 0 || echo 32)}
+FCGI_KEEPALIVE_REQUESTS=${FCGI_KEEPALIVE_REQUESTS:-1000}
 LOGIN_RATE=${LOGIN_RATE:-5r/s}
 LOGIN_BURST=${LOGIN_BURST:-10}
 REGISTER_RATE=${REGISTER_RATE:-10r/m}
@@ -320,11 +329,37 @@ retry_after() {
 	esac
 }
 
+# check_pool: the settings of the nginx -> FastCGI hop (README "The nginx to
+# FastCGI hop"). A worker (lib/fconn.c) holds every connection nginx keeps
+# open, up to FCONN_MAX (256), and serves whichever has a request, so idle
+# kept connections never park it; what must hold is that the idle pools of
+# all nginx workers (NGINX_WORKERS x FCGI_KEEPALIVE per service) fit in one
+# worker's table, so a worker never has to refuse (close) a kept connection
+# however they fall.
+FCONN_MAX=256
+check_pool() {
+	local v n
+	for v in FCGI_WORKERS NGINX_WORKERS FCGI_KEEPALIVE FCGI_KEEPALIVE_REQUESTS REGISTER_CONCURRENCY; do
+		n=${!v}
+		[[ $n =~ ^[0-9]{1,6}$ ]] || die "invalid setting $v=$n: not a whole number in [0, 999999]"
+	done
+	[ "$FCGI_WORKERS" -ge 1 ] || die "invalid setting FCGI_WORKERS=$FCGI_WORKERS: at least 1"
+	[ "$NGINX_WORKERS" -ge 1 ] || die "invalid setting NGINX_WORKERS=$NGINX_WORKERS: at least 1"
+	[ "$FCGI_KEEPALIVE_REQUESTS" -ge 1 ] || die "invalid setting FCGI_KEEPALIVE_REQUESTS=$FCGI_KEEPALIVE_REQUESTS: at least 1"
+	[ $((NGINX_WORKERS * FCGI_KEEPALIVE)) -lt "$FCONN_MAX" ] ||
+		die "FCGI_KEEPALIVE=$FCGI_KEEPALIVE with NGINX_WORKERS=$NGINX_WORKERS: $((NGINX_WORKERS * FCGI_KEEPALIVE)) idle kept connections per service would not fit in one FastCGI worker's table ($FCONN_MAX, lib/fconn.h); need NGINX_WORKERS x FCGI_KEEPALIVE < $FCONN_MAX"
+}
+
 # render_nginx: nginx/nginx.conf.in with this stack's values, on stdout (also
 # `stack.sh render-nginx`, which make bench uses for its floor nginx; WEB_DIR
 # replaces the page's folder there)
 render_nginx() {
-	local user_line="" hsts="" a b
+	local user_line="" hsts="" a b keep=off pool=""
+	check_pool
+	if [ "$FCGI_KEEPALIVE" -gt 0 ]; then
+		keep=on
+		pool="keepalive $FCGI_KEEPALIVE; keepalive_requests $FCGI_KEEPALIVE_REQUESTS; keepalive_timeout 10s;"
+	fi
 	[ "$AS_ROOT" = 1 ] && user_line="user $NGINX_USER $NGINX_USER;"
 	[ "${COOKIE_SECURE:-0}" = 1 ] && hsts="max-age=31536000; includeSubDomains"
 	a=$(retry_after "$REGISTER_RATE") b=$(retry_after "$REGISTER_GLOBAL_RATE")
@@ -339,6 +374,8 @@ render_nginx() {
 		-e "s|@REGISTER_CONCURRENCY@|$REGISTER_CONCURRENCY|g" \
 		-e "s|@ORDER_RATE@|$ORDER_RATE|g" -e "s|@ORDER_BURST@|$ORDER_BURST|g" \
 		-e "s|@ORDER_RETRY@|$(retry_after "$ORDER_RATE")|g" \
+		-e "s|@NGINX_WORKERS@|$NGINX_WORKERS|g" -e "s|@FCGI_KEEP_CONN@|$keep|g" \
+		-e "s|@UPSTREAM_KEEPALIVE@|$pool|g" \
 		"$ROOT/nginx/nginx.conf.in"
 }
 
@@ -373,6 +410,7 @@ wait_healthy() {
 start() {
 	[ -x "$BUILD/mb-user" ] || die "not built; run make first"
 	STARTED=$(date -u +%Y-%m-%dT%H:%M:%S)
+	check_pool
 	install_programs
 	layout
 	start_db

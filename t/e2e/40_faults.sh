@@ -107,4 +107,92 @@ check "database stopped and back: no reservation without its order" \
 	[ "$(sql "SELECT COUNT(*) FROM inventory_history h LEFT JOIN orders o ON o.history_id = h.id
 		WHERE h.book_id = $book AND o.id IS NULL")" = 0 ]
 
+# 5. Kept FastCGI connections (issue 15). nginx keeps connections to the
+# workers open (fastcgi_keep_conn, an upstream keepalive pool); a worker
+# (lib/fconn.c) holds all of them and still takes new ones.
+conf=$VAR_DIR/nginx/nginx.conf
+check "kept connections: nginx keeps FastCGI connections open" \
+	grep -q 'fastcgi_keep_conn on' "$conf"
+# 5a. A burst of more concurrent requests than the pool holds, twice (the
+# first leaves the pool full of idle connections): all served at once. With
+# workers that wait on their idle kept connection, the second burst would
+# queue behind parked workers until nginx's keepalive_timeout (10 s).
+pool=$(sed -n 's/.* keepalive \([0-9]*\);.*/\1/p' "$conf" | head -1)
+ngx=$(sed -n 's/^worker_processes \([0-9]*\);/\1/p' "$conf")
+burst=$(( pool * ngx + 20 ))
+for round in 1 2; do
+	seq "$burst" | xargs -P "$burst" -I{} curl -s -m 5 -o /dev/null -w '%{http_code}\n' "$BASE/orders/books" >"$TMP/burst$round" || true
+done
+echo "# bursts of $burst: $(sort "$TMP/burst1" | uniq -c | tr '\n' ' ')/ $(sort "$TMP/burst2" | uniq -c | tr '\n' ' ')"
+check "kept connections: a burst of $burst (> pool $pool x $ngx) is all 200 within 5 s, twice" \
+	[ "$(cat "$TMP/burst1" "$TMP/burst2" | grep -c '^200$')" = $((2 * burst)) ]
+
+# 5b. kill -9 every orders worker while a load of GETs and POSTs runs over
+# kept connections: a request in flight on a dead worker's connection is
+# retried by nginx (GET on a cached connection) or answered 503 UNAVAILABLE
+# in the envelope; nothing hangs; then everything works again.
+book=$(new_book 400)
+seq 300 | xargs -P 16 -I{} sh -c 'case $(( {} % 3 )) in
+	0) a="-d bookId=$1" p=/orders/new ;; 1) a="" p=/orders/books ;; *) a="" p=/orders ;; esac
+	curl -s -m 10 -o "$0/kb.{}" -w "%{http_code} %{time_total} {}\n" -b "$0/u$(( {} % 4 + 1 ))" $a "$2$p"' \
+	"$TMP" "$book" "$BASE" >"$TMP/kload" &
+load=$!
+during=1
+for round in 1 2; do
+	sleep 0.3
+	kill -0 "$load" 2>/dev/null || during=0
+	old=$(pgrep -P "$(cat "$RUN/orders.pid")" | paste -sd' ')
+	# shellcheck disable=SC2086 # one pid a word
+	kill -9 $old
+done
+wait
+check "workers killed under kept connections: both kills came during the load" [ "$during" = 1 ]
+echo "# answers with every orders worker killed: $(awk '{print $1}' "$TMP/kload" | sort | uniq -c | tr '\n' ' ')"
+check "workers killed under kept connections: 300 answers" [ "$(wc -l <"$TMP/kload")" = 300 ]
+check "workers killed under kept connections: only 200, 201 or 503" [ -z "$(awk '$1 != 200 && $1 != 201 && $1 != 503' "$TMP/kload")" ]
+bad503=$(awk '$1 == 503 {print $3}' "$TMP/kload" | while read -r n; do grep -q '"code":"UNAVAILABLE"' "$TMP/kb.$n" || echo "$n"; done)
+check "workers killed under kept connections: every 503 is the UNAVAILABLE envelope" [ -z "$bad503" ]
+check "workers killed under kept connections: every answer within 3 s" [ -z "$(awk '$2 > 3' "$TMP/kload")" ]
+check "workers killed under kept connections: every 201 is an order" \
+	[ "$(awk '$1 == 201' "$TMP/kload" | wc -l)" = "$(sql "SELECT COUNT(*) FROM orders WHERE book_id = $book")" ]
+check "workers killed under kept connections: all replaced" \
+	wait_for 5 sh -c "[ \"\$(pgrep -P $(cat "$RUN/orders.pid") | wc -l)\" -ge $(echo "$old" | wc -w) ]"
+seq 100 | xargs -P 8 -I{} curl -s -m 5 -o /dev/null -w '%{http_code}\n' -b "$TMP/u1" "$BASE/orders" >"$TMP/kafter"
+check "workers killed under kept connections: then 100 of 100 requests succeed" [ "$(grep -c '^200$' "$TMP/kafter")" = 100 ]
+
+# 5c. Slow clients do not hold a worker: nginx reads a request's whole body
+# before it passes the request on. More clients than there are user workers
+# send a login body a few bytes every half second; meanwhile the user
+# service answers at once.
+hp=${BASE#http://}
+slow_client() {
+	exec 3<>"/dev/tcp/${hp%:*}/${hp##*:}" || return
+	printf 'POST /user/login HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 30\r\nConnection: close\r\n\r\n' "$hp" >&3
+	local body='userName=slowpo&pwd=abcdefghij' i # 30 bytes
+	for i in 0 5 10 15 20 25; do printf '%s' "${body:$i:5}" >&3; sleep 0.5; done
+	cat <&3 >/dev/null
+}
+n=$(( $(children user) + 2 ))
+for i in $(seq "$n"); do slow_client & done
+sleep 0.7
+t0=$(date +%s%N)
+api GET /user/me -b "$TMP/u1"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+wait
+echo "# /user/me during $n slow bodies: $STATUS in $ms ms"
+check "slow clients: $n slow bodies hold no user worker (/user/me 200 within 1 s)" [ "$STATUS:$(( ms < 1000 ))" = 200:1 ]
+
+# 5d. Stopping a service ends its workers, kept connections or not:
+# multiwatch sends them SIGUSR1, on which a worker serves what is already
+# waiting and exits (lib/fconn.c).
+seq 20 | xargs -P 4 -I{} curl -s -o /dev/null "$BASE/payment/health"
+mw=$(cat "$RUN/payment.pid")
+ws=$(pgrep -P "$mw" | paste -sd' ')
+kill -TERM "$mw"
+gone() { local p; for p in $ws; do kill -0 "$p" 2>/dev/null && return 1; done; return 0; }
+check "stopping a service: its $(echo "$ws" | wc -w) workers exit" wait_for 5 gone
+"$ROOT/scripts/stack.sh" start >/dev/null
+api GET /payment/health
+expect "stopping a service: started again, it answers" 200
+
 finish
