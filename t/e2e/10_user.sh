@@ -59,7 +59,7 @@ expect "other cookies beside the session are ignored" 200
 
 api POST /user/login -c "$TMP/jar2" -d "userName=$name" -d "pwd=correct-horse"
 second_cookie=$(awk '$6 == "mb_session" {print $7}' "$TMP/jar2")
-check "every login issues a new session" [ -n "$second_cookie" ] && [ "$second_cookie" != "$first_cookie" ]
+check "every login issues a new session" [ -n "$second_cookie" -a "$second_cookie" != "$first_cookie" ]
 
 # Warm every worker's session cache (each service runs several workers), so
 # the replay below proves that logout reaches the caches of all of them.

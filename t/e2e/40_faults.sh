@@ -27,7 +27,7 @@ check "inventory killed: it was restarted" wait_for 5 sh -c "[ -n \"\$(pgrep -P 
 n201=$(grep -c '^201$' "$TMP/storm") n503=$(grep -c '^503$' "$TMP/storm")
 norders=$(sql "SELECT COUNT(*) FROM orders WHERE book_id = $book")
 check "inventory killed: every 201 is an order ($n201 201s, $n503 503s, $norders orders)" \
-	[ "$norders" -ge "$n201" ] && [ "$norders" -le $((n201 + n503)) ]
+	[ "$norders" -ge "$n201" -a "$norders" -le $((n201 + n503)) ]
 check "inventory killed: no reservation without its order, not even before the sweep" \
 	[ "$(sql "SELECT COUNT(*) FROM inventory_history h LEFT JOIN orders o ON o.history_id = h.id
 		WHERE h.book_id = $book AND o.id IS NULL")" = 0 ]
@@ -153,8 +153,13 @@ check "workers killed under kept connections: only 200, 201 or 503" [ -z "$(awk 
 bad503=$(awk '$1 == 503 {print $3}' "$TMP/kload" | while read -r n; do grep -q '"code":"UNAVAILABLE"' "$TMP/kb.$n" || echo "$n"; done)
 check "workers killed under kept connections: every 503 is the UNAVAILABLE envelope" [ -z "$bad503" ]
 check "workers killed under kept connections: every answer within 3 s" [ -z "$(awk '$2 > 3' "$TMP/kload")" ]
-check "workers killed under kept connections: every 201 is an order" \
-	[ "$(awk '$1 == 201' "$TMP/kload" | wc -l)" = "$(sql "SELECT COUNT(*) FROM orders WHERE book_id = $book")" ]
+# A worker killed after its Sell went out answers nothing (nginx: 503), and
+# the daemon's one transaction may still have made that order: every 201 is
+# an order, and at most one more per 503 (as in part 1).
+k201=$(awk '$1 == 201' "$TMP/kload" | wc -l) k503=$(awk '$1 == 503' "$TMP/kload" | wc -l)
+korders=$(sql "SELECT COUNT(*) FROM orders WHERE book_id = $book")
+check "workers killed under kept connections: every 201 is an order ($k201 201s, $k503 503s, $korders orders)" \
+	[ "$korders" -ge "$k201" -a "$korders" -le $((k201 + k503)) ]
 check "workers killed under kept connections: all replaced" \
 	wait_for 5 sh -c "[ \"\$(pgrep -P $(cat "$RUN/orders.pid") | wc -l)\" -ge $(echo "$old" | wc -w) ]"
 seq 100 | xargs -P 8 -I{} curl -s -m 5 -o /dev/null -w '%{http_code}\n' -b "$TMP/u1" "$BASE/orders" >"$TMP/kafter"
