@@ -214,8 +214,9 @@ inv_release_once(db *d, int64_t hid, int sweeping, int *st)
 	if (state == HIST_RESERVED) {
 		/*
 		 * Only a reservation whose order is closed (cancelled, expired) or
-		 * missing (the orders service's INSERT failed after its Sell) goes
-		 * back to stock: the orders service and the listener close the order
+		 * missing (older data: before sql/007 a Sell wrote the reservation
+		 * alone, and the orders service's INSERT could fail) goes back to
+		 * stock: the orders service and the listener close the order
 		 * before they send Release, so a Release for an open order is not
 		 * theirs (issue 11). For the sweep, an order that appeared since it
 		 * looked keeps its copy.

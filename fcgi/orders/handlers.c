@@ -196,9 +196,8 @@ orders_new(app_ctx *x, const app_req *r, app_answer *a)
 	json_decref(reply);
 	if (o.id <= 0 || o.created[0] == '\0')
 		return app_fail(a, E_INTERNAL, "bad Sell reply from the inventory service");
-	/* this user's order lists changed (the daemon bumped it too, after its COMMIT) */
-	if (!kept)
-		epoch_bump(epoch_user(u.id));
+	/* a new order's epoch bumps (catalogue, this user's lists) are the
+	 * daemon's, after its COMMIT: also when this reply is lost */
 	return app_ok(a, kept ? 200 : 201, order_json(&o));
 }
 
