@@ -331,12 +331,13 @@ retry_after() {
 
 # check_pool: the settings of the nginx -> FastCGI hop (README "The nginx to
 # FastCGI hop"). A worker (lib/fconn.c) holds every connection nginx keeps
-# open, up to FCONN_MAX (256), and serves whichever has a request, so idle
+# open, up to FCONN_MAX (lib/fconn.h), and serves whichever has a request, so idle
 # kept connections never park it; what must hold is that the idle pools of
 # all nginx workers (NGINX_WORKERS x FCGI_KEEPALIVE per service) fit in one
 # worker's table, so a worker never has to refuse (close) a kept connection
 # however they fall.
-FCONN_MAX=256
+# the table's size, read from the header that sets it (one number, one place)
+FCONN_MAX=$(sed -n 's/^#define FCONN_MAX *\([0-9]*\).*/\1/p' "$ROOT/lib/fconn.h")
 check_pool() {
 	local v n
 	for v in FCGI_WORKERS NGINX_WORKERS FCGI_KEEPALIVE FCGI_KEEPALIVE_REQUESTS REGISTER_CONCURRENCY; do
