@@ -310,7 +310,7 @@ app_write(FCGX_Request *f, const app_req *r, app_answer *a)
 	static const char oom[] = "{\"success\":false,\"ref\":\"\",\"error\":{\"code\":\"INTERNAL\","
 	    "\"detail\":\"out of memory\"}}";
 	char *body = NULL, head[256];
-	size_t n = 0;
+	size_t n = 0, len;
 	int status = a->status;
 
 	if (a->dropped)
@@ -330,9 +330,14 @@ app_write(FCGX_Request *f, const app_req *r, app_answer *a)
 	}
 	if (body == NULL && a->raw == NULL)
 		status = 500;
+	/* The length up front: nginx then passes it on instead of chunking. */
+	if (a->raw != NULL && n > 0)
+		len = n + strlen(a->raw) + 1;
+	else
+		len = strlen(body != NULL ? body : oom);
 	FCGX_FPrintF(f->out, "Status: %s\r\nContent-Type: application/json; charset=utf-8\r\n"
-	    "X-Request-Id: %s\r\nCache-Control: no-store\r\n%s\r\n",
-	    resp_status_line(status), r->ref, a->headers);
+	    "Content-Length: %lu\r\nX-Request-Id: %s\r\nCache-Control: no-store\r\n%s\r\n",
+	    resp_status_line(status), (unsigned long)len, r->ref, a->headers);
 	if (a->raw != NULL && n > 0) {
 		FCGX_PutStr(head, (int)n, f->out);
 		FCGX_PutS(a->raw, f->out);

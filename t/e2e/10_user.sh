@@ -42,6 +42,7 @@ first_cookie=$(awk '$6 == "mb_session" {print $7}' "$J")
 api GET /user/me -b "$J"
 expect "me with the session is 200" 200
 check "me names the user" [ "$(jqb .data.userName):$(jqb .data.userId)" = "$name:$uid" ]
+length_ok "me with the session (200)"
 
 api GET /user/me
 expect "me without a session is 401" 401 UNAUTHENTICATED

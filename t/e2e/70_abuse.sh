@@ -122,6 +122,10 @@ api GET /nothing-here.html; headers_ok "a missing file ($STATUS)"
 api GET /orders/books; headers_ok "an API answer ($STATUS)"
 api GET /user/me; headers_ok "an API error ($STATUS)"
 api POST /user/login -d userName=micro -d pwd=wrong; headers_ok "a failed login ($STATUS)"
+# the services send their answer's length (length_ok, lib.sh)
+api GET /orders/books; length_ok "the catalogue ($STATUS)"
+api GET /user/me; length_ok "an error ($STATUS)"
+api POST /orders/new -d bookId=1; length_ok "a refused write ($STATUS)"
 api POST /user/register --data-binary "userName=$(head -c 20000 /dev/zero | tr '\0' a)"; headers_ok "nginx's 413 ($STATUS)"
 expect "nginx's 413 on /user/register is in the envelope (its own error_page keeps the server's)" 413 PAYLOAD_TOO_LARGE
 api GET /orders/books -H "X-Big: $(head -c 70000 /dev/zero | tr '\0' a)"; headers_ok "nginx's 400 ($STATUS)"

@@ -27,6 +27,16 @@ api() {
 jqb() { printf '%s' "$BODY" | jq -r "$1" 2>/dev/null; }
 header() { grep -i "^$1:" "$HDRS" | head -1 | cut -d: -f2- | tr -d '\r' | sed 's/^ //'; }
 
+# length_ok NAME: the last answer has a Content-Length equal to its body and
+# is not chunked (the services send their answer's length; nginx passes it on)
+length_ok() {
+	local want got
+	want=$(wc -c <"$TMP/b.$$")
+	got=$(header Content-Length)
+	if [ "$got" = "$want" ] && [ -z "$(header Transfer-Encoding)" ]; then ok "Content-Length: $1"
+	else fail "Content-Length: $1" "Content-Length '$got', body $want bytes, Transfer-Encoding '$(header Transfer-Encoding)'"; fi
+}
+
 # expect NAME STATUS [CODE]: the last answer had this status (and error code)
 # and the envelope's ref equals the X-Request-Id header
 expect() {
