@@ -459,6 +459,9 @@ app_main(const char *prog, const app_route *routes, int nroutes, int (*init)(app
 	if (FCGX_InitRequest(&f, 0, 0) != 0 || fconn_init(&c, &f) != 0)
 		return 1;
 	log_msg("info", NULL, "%s ready", prog);
+	/* the access lines of a busy worker go out several at once (log.h) */
+	log_hold();
+	c.idle = log_flush;
 	/* every connection nginx keeps open, polled with the listen socket (fconn.h) */
 	while (fconn_accept(&c, &f) >= 0) {
 		app_handle(&f, routes, nroutes);

@@ -32,6 +32,7 @@ fconn_init(fconn *c, FCGX_Request *f)
 	sigset_t usr1;
 	int fl;
 
+	c->idle = NULL;
 	/* SIGUSR1 is held while a request is served and let in only during
 	 * epoll_pwait: it cannot slip in between a check and the wait */
 	sigemptyset(&sa.sa_mask);
@@ -130,7 +131,11 @@ fconn_accept(fconn *c, FCGX_Request *f)
 		 * come, first served (taking them in batches let one that arrived
 		 * during a batch of slow ones wait two batches: seconds). After
 		 * SIGUSR1, only what is already waiting, then exit. */
-		k = epoll_pwait(c->ep, &e, 1, fconn_stop ? 0 : -1, &c->waitmask);
+		k = epoll_pwait(c->ep, &e, 1, fconn_stop || c->idle != NULL ? 0 : -1, &c->waitmask);
+		if (k == 0 && !fconn_stop && c->idle != NULL) {
+			c->idle(); /* nothing to serve: the idle work, then wait */
+			k = epoll_pwait(c->ep, &e, 1, -1, &c->waitmask);
+		}
 		if (k < 0 && errno != EINTR)
 			return -1;
 		if (k <= 0) {

@@ -33,6 +33,8 @@ typedef struct fconn {
 	int listening;         /* the listen socket is in ep (while n < FCONN_MAX) */
 	int n;                 /* held: connections without a request in progress */
 	sigset_t waitmask;     /* the signal mask while waiting: SIGUSR1 let in */
+	void (*idle)(void);    /* NULL, or called when no request waits, before the
+	                        * worker blocks (app.c: the held access lines) */
 } fconn;
 
 /* fconn_init: f is FCGX_InitRequest'ed on listen socket 0; -1 if it cannot be

@@ -9,7 +9,9 @@
 #include "log.h"
 #include "cfg.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -49,13 +51,14 @@ log_pid(void)
 }
 
 static size_t
-log_prefix(char *buf, size_t cap, const char *level, const char *ref)
+log_prefix(char *buf, size_t cap, const char *level, const char *ref, time_t *now)
 {
 	struct timeval tv;
 	struct tm tm;
 	int n;
 
 	gettimeofday(&tv, NULL);
+	*now = tv.tv_sec;
 	gmtime_r(&tv.tv_sec, &tm);
 	n = snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %s %s[%d] ref=%s ",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
@@ -99,9 +102,51 @@ log_escape(char *dst, size_t cap, const char *src, size_t len)
 	return o;
 }
 
-/* Writes buf[0..len) as one escaped line. */
+/*
+ * Access lines held back (log_hold): a worker writes them in one write when
+ * it has nothing to serve (fconn's idle hook), when LOG_HOLD_MAX bytes are
+ * held, when the oldest is a second old, before any other line and at exit,
+ * instead of one write per request into a file its sibling workers append to
+ * as well. A worker killed with -9 loses at most those held lines; nginx's
+ * access log has every request too.
+ */
+#define LOG_HOLD_MAX 8192
+static char   log_held[LOG_HOLD_MAX + 4096];
+static size_t log_nheld;
+static time_t log_held_since;
+static int    log_holding;
+
 static void
-log_write(const char *buf, size_t len, size_t cap)
+log_out(const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0 && ((w = write(log_fd, p, n)) > 0 || (w < 0 && errno == EINTR))) {
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+		}
+	}
+}
+
+void
+log_flush(void)
+{
+	if (log_nheld > 0)
+		log_out(log_held, log_nheld);
+	log_nheld = 0;
+}
+
+void
+log_hold(void)
+{
+	if (!log_holding && atexit(log_flush) == 0)
+		log_holding = 1;
+}
+
+/* Writes buf[0..len) as one escaped line; an access line (hold) may be held. */
+static void
+log_write(const char *buf, size_t len, size_t cap, int hold, time_t now)
 {
 	char line[4096];
 	size_t n;
@@ -110,15 +155,25 @@ log_write(const char *buf, size_t len, size_t cap)
 		len = cap - 1;
 	n = log_escape(line, sizeof line - 1, buf, len);
 	line[n++] = '\n';
-	if (write(log_fd, line, n) < 0)
+	if (!hold || !log_holding) {
+		log_flush(); /* the held lines first: the file stays in order */
+		log_out(line, n);
 		return;
+	}
+	if (log_nheld == 0)
+		log_held_since = now;
+	memcpy(log_held + log_nheld, line, n); /* fits: LOG_HOLD_MAX + a whole line */
+	log_nheld += n;
+	if (log_nheld >= LOG_HOLD_MAX || now - log_held_since >= 1)
+		log_flush();
 }
 
 void
 log_msg(const char *level, const char *ref, const char *fmt, ...)
 {
 	char buf[2048];
-	size_t len = log_prefix(buf, sizeof buf, level, ref);
+	time_t now;
+	size_t len = log_prefix(buf, sizeof buf, level, ref, &now);
 	va_list ap;
 	int n;
 
@@ -127,7 +182,7 @@ log_msg(const char *level, const char *ref, const char *fmt, ...)
 	va_end(ap);
 	if (n > 0)
 		len += ((size_t)n < sizeof buf - len) ? (size_t)n : sizeof buf - len - 1;
-	log_write(buf, len, sizeof buf);
+	log_write(buf, len, sizeof buf, 0, now);
 }
 
 void
@@ -148,12 +203,13 @@ void
 log_req(const char *ref, const char *method, const char *path, int status, int64_t micros)
 {
 	char buf[1024];
-	size_t len = log_prefix(buf, sizeof buf, "info", ref);
+	time_t now;
+	size_t len = log_prefix(buf, sizeof buf, "info", ref, &now);
 	int n;
 
 	n = snprintf(buf + len, sizeof buf - len, "%s %.256s %d %lldus",
 	    method, path, status, (long long)micros);
 	if (n > 0)
 		len += ((size_t)n < sizeof buf - len) ? (size_t)n : sizeof buf - len - 1;
-	log_write(buf, len, sizeof buf);
+	log_write(buf, len, sizeof buf, 1, now);
 }

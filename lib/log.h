@@ -20,8 +20,15 @@ void log_msg(const char *level, const char *ref, const char *fmt, ...)
  * whoever started the program sees it. The caller then exits non-zero.
  */
 void log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* The access line: one per request, written when the answer is sent. */
+/* The access line: one per request, written when the answer is sent (or
+ * held, after log_hold). */
 void log_req(const char *ref, const char *method, const char *path, int status, int64_t micros);
+/* log_hold: from now on access lines are held and written several at once
+ * (single-threaded programs only: the FastCGI workers, whose loop calls
+ * log_flush when idle); every other line is written at once, after them.
+ * log_flush writes what is held (also at exit). */
+void log_hold(void);
+void log_flush(void);
 /*
  * Copies len bytes of src into dst (at most cap bytes, no NUL added) with
  * every byte below 0x20 and DEL as \xNN and the backslash as \\; never
