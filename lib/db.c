@@ -408,10 +408,13 @@ db_run(db *d, const char *sql, const char *in, va_list ap, int *rc)
 			 * worth one more try; one that timed out is not: the caller
 			 * would wait twice as long for the same 503. So is a statement
 			 * of its own (autocommit) that lost a deadlock or, on Galera,
-			 * certification at its commit: nothing of it was kept.
+			 * certification at its commit: nothing of it was kept. Not a
+			 * CALL that lost one: a procedure is a transaction of its own,
+			 * and its callers run it again in a db_try loop (db.h), which
+			 * also bounds the time; a second try here would double theirs.
 			 */
-			if ((*rc == MB_UNAVAIL || *rc == MB_AGAIN) && !was_tx && attempt == 0 &&
-			    clock_mono_ms() - t0 < 200)
+			if ((*rc == MB_UNAVAIL || (*rc == MB_AGAIN && strncmp(sql, "CALL ", 5) != 0)) &&
+			    !was_tx && attempt == 0 && clock_mono_ms() - t0 < 200)
 				continue;
 			return NULL;
 		}
