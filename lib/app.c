@@ -439,7 +439,7 @@ app_main(const char *prog, const app_route *routes, int nroutes, int (*init)(app
 		return 1;
 	}
 	if (session_keys(app_x.cfg->session_keys, app_x.cfg->session_nkeys) != MB_OK) {
-		log_msg("error", NULL, "no usable SESSION_KEYS (each key needs 16+ characters)");
+		log_fatal("no usable SESSION_KEYS (each key needs 16+ characters)");
 		return 1;
 	}
 	/* issue 11: internal messages are sealed (mac.h) */

@@ -59,8 +59,11 @@ mac_init(const char *list)
 		return MB_ERROR;
 	for (tok = strtok_r(mac_buf, ", \t", &save); tok != NULL && mac_nkeys < MAC_MAX_KEYS;
 	    tok = strtok_r(NULL, ", \t", &save)) {
-		if (strlen(tok) < MAC_KEY_MIN)
-			continue;
+		if (strlen(tok) < MAC_KEY_MIN) { /* refused, as SESSION_KEYS' (session.c) */
+			while (mac_nkeys > 0)
+				EVP_MAC_CTX_free(mac_keyed[--mac_nkeys]);
+			return MB_ERROR;
+		}
 		if ((mac_keyed[mac_nkeys] = mac_key_ctx(tok)) == NULL)
 			return MB_ERROR;
 		mac_nkeys++;

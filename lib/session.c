@@ -38,8 +38,14 @@ session_keys(const char *const *keys, int n)
 	for (i = 0; i < n && session_nkeys < SESSION_MAX_KEYS; i++) {
 		EVP_MAC_CTX *ctx;
 
-		if (keys[i] == NULL || strlen(keys[i]) < 16)
-			continue; /* too short to be a key anyone meant */
+		if (keys[i] == NULL || keys[i][0] == '\0')
+			continue; /* "a,,b", a trailing comma */
+		if (strlen(keys[i]) < 16) { /* a typo, not a key: refused, not skipped (a
+		                             * short first key would move signing to the next) */
+			while (session_nkeys > 0)
+				EVP_MAC_CTX_free(session_ctx[--session_nkeys]);
+			return MB_ERROR;
+		}
 		if ((ctx = EVP_MAC_CTX_new(session_mac)) == NULL)
 			return MB_ERROR;
 		if (!EVP_MAC_init(ctx, (const unsigned char *)keys[i], strlen(keys[i]), params)) {

@@ -38,6 +38,13 @@ refused "orders service, INTERNAL_KEY empty" orders \
 	"no usable INTERNAL_KEY (each key needs 16+ characters); stopping" INTERNAL_KEY=
 refused "orders-listener, INTERNAL_KEY of short keys" orders-listener \
 	"no usable INTERNAL_KEY (each key needs 16+ characters); stopping" INTERNAL_KEY=a,b,c
+# a short key beside good ones is a typo, refused rather than skipped
+refused "inventory, a short key after a good INTERNAL_KEY" inventory \
+	"no usable INTERNAL_KEY (each key needs 16+ characters); stopping" \
+	INTERNAL_KEY=a-long-enough-internal-key,short
+refused "user service, a short key before a good SESSION_KEYS" user \
+	"no usable SESSION_KEYS (each key needs 16+ characters); stopping" \
+	SESSION_KEYS=short,a-long-enough-session-key
 
 # the same from the MB_CONFIG file rather than the environment
 cp "$VAR_DIR/microbook.conf" "$TMP/bad.conf"

@@ -138,7 +138,11 @@ test_short_keys(void **state)
 	m = seal("bus", "", NOW, BODY);
 	assert_int_equal(mac_init(NULL), MB_ERROR);
 	assert_string_equal(open_msg("bus", "", NOW, m, BODY), "no INTERNAL_KEY");
-	assert_int_equal(mac_init("short, " KEY), MB_OK); /* the short one is skipped */
+	/* a short key anywhere in the list is refused, not skipped */
+	assert_int_equal(mac_init("short, " KEY), MB_ERROR);
+	assert_int_equal(mac_init(KEY ",short"), MB_ERROR);
+	assert_string_equal(open_msg("bus", "", NOW, m, BODY), "no INTERNAL_KEY");
+	assert_int_equal(mac_init(KEY ", "), MB_OK); /* empty entries are no keys */
 	assert_string_equal(open_msg("bus", "", NOW, m, BODY), "");
 	free(m);
 }

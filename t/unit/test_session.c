@@ -314,7 +314,7 @@ test_key_rotation(void **state)
 }
 
 static void
-test_short_keys_ignored(void **state)
+test_short_keys_refused(void **state)
 {
 	const char *nulls[] = { NULL, NULL };
 	char value[SESSION_MAX_VALUE + 1], other[SESSION_MAX_VALUE + 1];
@@ -335,8 +335,12 @@ test_short_keys_ignored(void **state)
 	assert_int_equal(use_keys(0), MB_ERROR);
 	assert_int_equal(session_decode(value, NOW, MAX_AGE, &d), MB_DECLINED);
 
-	/* A short key listed first is skipped: KEY_A signs. */
-	assert_int_equal(use_keys(3, "0123456789abcde", NULL, KEY_A), 0);
+	/* A short key anywhere in the list is refused, not skipped (a typo in
+	 * the first would move signing to the next); empty entries are skipped. */
+	assert_int_equal(use_keys(3, "0123456789abcde", NULL, KEY_A), MB_ERROR);
+	assert_int_equal(use_keys(2, KEY_A, "short"), MB_ERROR);
+	assert_int_equal(session_decode(value, NOW, MAX_AGE, &d), MB_DECLINED);
+	assert_int_equal(use_keys(3, "", NULL, KEY_A), 0);
 	assert_true(session_encode(&s, value, sizeof value) > 0);
 	assert_int_equal(use_keys(1, KEY_A), 0);
 	assert_true(session_encode(&s, other, sizeof other) > 0);
@@ -347,7 +351,9 @@ test_short_keys_ignored(void **state)
 	/* A cookie signed with a 15-character key never verifies anywhere. */
 	sign("0123456789abcde", "1|0123456789abcdef0123456789abcdef|5|1764150000|1764151800", value,
 	    sizeof value);
-	assert_int_equal(use_keys(2, "0123456789abcde", KEY_A), 0);
+	assert_int_equal(use_keys(2, "0123456789abcde", KEY_A), MB_ERROR);
+	assert_int_equal(session_decode(value, NOW, MAX_AGE, &d), MB_DECLINED);
+	assert_int_equal(use_keys(1, KEY_A), 0);
 	assert_int_equal(session_decode(value, NOW, MAX_AGE, &d), MB_DECLINED);
 }
 
@@ -484,7 +490,7 @@ main(void)
 		cmocka_unit_test_setup(test_absolute_expiry, setup_key_a),
 		cmocka_unit_test_setup(test_issued_in_the_future, setup_key_a),
 		cmocka_unit_test_setup(test_key_rotation, setup_key_a),
-		cmocka_unit_test_setup(test_short_keys_ignored, setup_key_a),
+		cmocka_unit_test_setup(test_short_keys_refused, setup_key_a),
 		cmocka_unit_test_setup(test_garbage_rejected, setup_key_a),
 		cmocka_unit_test_setup(test_signed_payload_helper, setup_key_a),
 		cmocka_unit_test_setup(test_signed_malformed_payload, setup_key_a),
