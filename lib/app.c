@@ -8,6 +8,7 @@
 #include "app.h"
 #include "clock.h"
 #include "epoch.h"
+#include "boot.h"
 #include "fconn.h"
 #include "log.h"
 #include "mac.h"
@@ -431,24 +432,11 @@ app_main(const char *prog, const app_route *routes, int nroutes, int (*init)(app
 	FCGX_Request f;
 	fconn c;
 
-	app_x.cfg = cfg_load();
 	app_x.bus = -1;
-	log_init(prog);
-	if (cfg_error() != NULL) { /* one line in the log and, when that is a file, on stderr */
-		log_fatal("%s", cfg_error());
+	if ((app_x.cfg = boot(prog)) == NULL)
 		return 1;
-	}
 	if (session_keys(app_x.cfg->session_keys, app_x.cfg->session_nkeys) != MB_OK) {
 		log_fatal("no usable SESSION_KEYS (each key needs 16+ characters)");
-		return 1;
-	}
-	/* issue 11: internal messages are sealed (mac.h) */
-	if (mac_init(cfg_get("INTERNAL_KEY")) != MB_OK) {
-		log_fatal("no usable INTERNAL_KEY (each key needs %d+ characters)", MAC_KEY_MIN);
-		return 1;
-	}
-	if (epoch_init(app_x.cfg->epoch_file) != MB_OK) {
-		log_msg("error", NULL, "cannot map EPOCH_FILE %s", app_x.cfg->epoch_file);
 		return 1;
 	}
 	if ((app_x.db = db_new(app_x.cfg, NULL)) == NULL || FCGX_Init() != 0)

@@ -12,6 +12,7 @@
  * forwards it), so `make bench` reads round trips per order from the
  * daemon's own count.
  */
+#include "boot.h"
 #include "cfg.h"
 #include "clock.h"
 #include "db.h"
@@ -183,18 +184,16 @@ inventory_sweeper(void *arg)
 int
 main(void)
 {
-	const cfg *c = cfg_load();
+	const cfg *c = boot("inventory");
 	pthread_t workers[INVENTORY_MAX_THREADS], sweeper;
 	const char *stats = cfg_get("INVENTORY_STATS");
 	uint64_t signals = 0, written = UINT64_MAX;
 	sigset_t stop;
-	int i, sig, nthreads = c->inventory_threads;
+	int i, sig, nthreads;
 
-	log_init("inventory");
-	if (cfg_error() != NULL) { /* one line in the log and, when that is a file, on stderr */
-		log_fatal("%s", cfg_error());
+	if (c == NULL)
 		return 1;
-	}
+	nthreads = c->inventory_threads;
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
@@ -204,14 +203,6 @@ main(void)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL); /* threads inherit; main waits below */
 	if (nthreads > INVENTORY_MAX_THREADS)
 		nthreads = INVENTORY_MAX_THREADS;
-	if (mac_init(cfg_get("INTERNAL_KEY")) != MB_OK) { /* like a bad setting */
-		log_fatal("no usable INTERNAL_KEY (each key needs %d+ characters)", MAC_KEY_MIN);
-		return 1;
-	}
-	if (epoch_init(c->epoch_file) != MB_OK) {
-		log_msg("error", NULL, "cannot map EPOCH_FILE %s", c->epoch_file);
-		return 1;
-	}
 	if ((inv_sock = nn_socket(AF_SP_RAW, NN_REP)) < 0 || nn_bind(inv_sock, c->inventory_listen) < 0) {
 		log_msg("error", NULL, "cannot bind %s: %s", c->inventory_listen, nn_strerror(nn_errno()));
 		return 1;

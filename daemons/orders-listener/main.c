@@ -6,6 +6,7 @@
  * expires stale unpaid orders every second, and purges sessions past their
  * absolute lifetime every minute.
  */
+#include "boot.h"
 #include "bus.h"
 #include "cfg.h"
 #include "clock.h"
@@ -45,7 +46,7 @@ on_signal(int sig)
 int
 main(void)
 {
-	const cfg *c = cfg_load();
+	const cfg *c = boot("orders-listener");
 	struct sigaction sa;
 	int64_t next_catch_up = 0, next_expire = 0, next_purge = 0, last_apply = 0;
 	inv_client *inv;
@@ -53,25 +54,14 @@ main(void)
 	db *d;
 	int sub;
 
-	log_init("orders-listener");
-	if (cfg_error() != NULL) { /* one line in the log and, when that is a file, on stderr */
-		log_fatal("%s", cfg_error());
+	if (c == NULL)
 		return 1;
-	}
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal; /* no SA_RESTART: nn_recv returns EINTR */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	if (epoch_init(c->epoch_file) != MB_OK) {
-		log_msg("error", NULL, "cannot map EPOCH_FILE %s", c->epoch_file);
-		return 1;
-	}
-	if (mac_init(cfg_get("INTERNAL_KEY")) != MB_OK) { /* like a bad setting */
-		log_fatal("no usable INTERNAL_KEY (each key needs %d+ characters)", MAC_KEY_MIN);
-		return 1;
-	}
 	if ((seen = mac_seen_new()) == NULL || (d = db_new(c, NULL)) == NULL ||
 	    (inv = inv_client_new(c->inventory_url, c->inventory_timeout_ms)) == NULL ||
 	    (sub = bus_sub_open(c->bus_listen, 200)) < 0)
