@@ -28,12 +28,14 @@ inv_db_err(int rc)
 
 /*
  * Sell makes the whole order in one round trip: one CALL of sell_order
- * (sql/007_sell_order.sql), which in one transaction locks the user's row,
- * answers a re-sent request (the same id) with what its first copy made and
- * an Idempotency-Key with the order it made, counts the open orders against
- * MAX_OPEN_ORDERS, writes the reservation and the order, and decrements the
- * stock last (UPDATE ... WHERE stock > 0), so the hot book row is locked
- * only from the decrement to the COMMIT. A failed CALL has rolled back.
+ * (sql/009, which replaced sql/007's), which in one transaction counts the
+ * open orders against MAX_OPEN_ORDERS under the user's row lock (only with
+ * a cap), writes the reservation and the order, and decrements the stock
+ * last (UPDATE ... WHERE stock > 0), so the hot book row is locked only
+ * from the decrement to the COMMIT. A re-sent request (the same id) and an
+ * Idempotency-Key used before are met as duplicates by those INSERTs: the
+ * procedure rolls back and answers what the first copy made (and every
+ * refusal looks for that first). A failed CALL has rolled back.
  */
 static char *
 inv_sell_once(db *d, const cfg *c, const inv_req *q, int *st)
@@ -98,9 +100,11 @@ inv_sell(db *d, const cfg *c, const inv_req *q)
 
 	/*
 	 * A deadlock victim or, on Galera, a certification failure (1213) runs
-	 * again (db.h). So does a CALL that met a unique key once (MB_DUP): on
-	 * Galera the same Idempotency-Key committed on another node while this
-	 * one ran, and the next CALL answers with that order.
+	 * again (db.h). So does a CALL that met a unique key once (MB_DUP):
+	 * sell_order answers a duplicate with the order behind it and raises
+	 * one only when it found none of this user's (another user's request
+	 * id: refused again; a key's order not there to read, if ever: the next
+	 * CALL finds it or makes the order).
 	 */
 	db_try_start(&t);
 	do {
