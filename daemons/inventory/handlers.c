@@ -28,12 +28,14 @@ inv_db_err(int rc)
 
 /*
  * Sell makes the whole order in one round trip: one CALL of sell_order
- * (sql/007_sell_order.sql), which in one transaction locks the user's row,
- * answers a re-sent request (the same id) with what its first copy made and
- * an Idempotency-Key with the order it made, counts the open orders against
- * MAX_OPEN_ORDERS, writes the reservation and the order, and decrements the
- * stock last (UPDATE ... WHERE stock > 0), so the hot book row is locked
- * only from the decrement to the COMMIT. A failed CALL has rolled back.
+ * (sql/009, which replaced sql/007's), which in one transaction counts the
+ * open orders against MAX_OPEN_ORDERS under the user's row lock (only with
+ * a cap), writes the reservation and the order, and decrements the stock
+ * last (UPDATE ... WHERE stock > 0), so the hot book row is locked only
+ * from the decrement to the COMMIT. A re-sent request (the same id) and an
+ * Idempotency-Key used before are met as duplicates by those INSERTs: the
+ * procedure rolls back and answers what the first copy made (and every
+ * refusal looks for that first). A failed CALL has rolled back.
  */
 static char *
 inv_sell_once(db *d, const cfg *c, const inv_req *q, int *st)
@@ -98,9 +100,11 @@ inv_sell(db *d, const cfg *c, const inv_req *q)
 
 	/*
 	 * A deadlock victim or, on Galera, a certification failure (1213) runs
-	 * again (db.h). So does a CALL that met a unique key once (MB_DUP): on
-	 * Galera the same Idempotency-Key committed on another node while this
-	 * one ran, and the next CALL answers with that order.
+	 * again (db.h). So does a CALL that met a unique key once (MB_DUP):
+	 * sell_order answers a duplicate with the order behind it and raises
+	 * one only when it found none of this user's (another user's request
+	 * id: refused again; a key's order not there to read, if ever: the next
+	 * CALL finds it or makes the order).
 	 */
 	db_try_start(&t);
 	do {
@@ -321,31 +325,61 @@ inv_ids(db *d, const char *sql, int64_t arg, int64_t *ids, int cap)
 	return rc < 0 ? rc : n;
 }
 
+/*
+ * Where the next orphan scan starts (inventory_history.created_at, as
+ * text): each scan reads the live reservations made from here to
+ * SWEEP_GRACE ago and moves it up to that end, so a reservation is read
+ * once on its way past the grace, not every 2 s for as long as it lives.
+ * The first scan after a start reads them all: an orphan is older data, so
+ * it is there when the daemon starts or made since with its created_at
+ * then (a reservation's created_at is the time of its INSERT). Only the
+ * sweeper thread uses it.
+ */
+static char sweep_orphans_from[32] = "1000-01-01 00:00:00";
+
 int
 inventory_sweep(db *d, int64_t grace_s)
 {
 	int64_t ids[200];
-	int n, m, i;
+	char upto[32];
+	int n, m, i, rc;
 
 	/*
 	 * Reservations nobody will pay for: those whose order was cancelled or
 	 * expired (the release after it failed), and those with no order at all
-	 * after the grace period (the orders service died between Sell and its
-	 * INSERT, or gave up on a Sell that was applied late). Two queries on the
-	 * (state, created_at) index: the first reads the live reservations
-	 * (bounded by ORDER_TTL), the second only those older than the grace.
+	 * after the grace period. The first query reads the few closed orders
+	 * (the orders_state index) and their reservations. The second finds
+	 * reservations without an order, which only older data has: before
+	 * sql/007 a Sell wrote the reservation alone and the orders service its
+	 * order after it (a crash in between left one). Since then the two are
+	 * written in one transaction, so the scan need not read a reservation
+	 * more than once: it reads those that passed the grace since its last
+	 * scan (all of them at the first), on the (state, created_at) index.
 	 */
 	n = inv_ids(d, "SELECT h.id FROM inventory_history h JOIN orders o ON o.history_id = h.id "
 	    "WHERE h.state = " HIST_RESERVED_SQL " AND o.state IN (" ORDER_CANCELLED_SQL ", "
 	    ORDER_EXPIRED_SQL ") LIMIT ?", 100, ids, 100);
 	if (n < 0)
 		return n;
-	m = inv_ids(d, "SELECT h.id FROM inventory_history h LEFT JOIN orders o "
+	if ((rc = db_row(d, "SELECT DATE_FORMAT(UTC_TIMESTAMP(3) - INTERVAL ? SECOND, "
+	    "'%Y-%m-%d %H:%i:%s.%f')", "i", "s", grace_s, upto, sizeof upto)) != MB_OK)
+		return rc < 0 ? rc : MB_ERROR;
+	if ((rc = db_select(d, "SELECT h.id FROM inventory_history h LEFT JOIN orders o "
 	    "ON o.history_id = h.id WHERE h.state = " HIST_RESERVED_SQL " AND "
-	    "h.created_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND AND o.id IS NULL LIMIT 100", grace_s,
-	    ids + n, 100);
-	if (m < 0)
-		return m;
+	    "h.created_at >= ? AND h.created_at < ? AND o.id IS NULL LIMIT 100", "ss",
+	    sweep_orphans_from, upto)) < 0)
+		return rc;
+	m = 0;
+	while (m < 100 && (rc = db_next(d, "i", &ids[n + m])) == MB_OK)
+		m++;
+	db_done(d);
+	if (rc < 0)
+		return rc;
+	/* none left there: the next scan starts where this one ended (what it
+	 * found is released below and read again next time, so that one whose
+	 * release failed is tried again) */
+	if (m == 0)
+		snprintf(sweep_orphans_from, sizeof sweep_orphans_from, "%s", upto);
 	for (i = 0; i < n + m; i++) {
 		char *reply = inv_release(d, ids[i], 1);
 

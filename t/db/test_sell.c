@@ -1,12 +1,15 @@
 /*
  * test_sell: the inventory daemon's Sell (daemons/inventory/handlers.c, the
  * real handler) against a real database, which makes a whole order with one
- * CALL of sql/007_sell_order.sql: the reservation and the order row in one
+ * CALL of sell_order (sql/009, which replaced sql/007's): the reservation and the order row in one
  * transaction, the stock decremented once; a re-sent request (the same id)
  * answered with what its first copy made; an Idempotency-Key's earlier
  * order kept (200) or refused for another book (422); MAX_OPEN_ORDERS
  * counted under the user's row lock; no such book, sold out, no such user:
- * nothing written; a CALL that fails leaves no transaction open.
+ * nothing written; a CALL that fails leaves no transaction open. The
+ * procedure finds a re-sent request and a used key by the unique keys its
+ * INSERTs meet: test_sell_precedence checks that every refusal still
+ * answers them first (sold out, at the cap, no such book).
  *
  * The procedure pastes lib/states.h's values as SQL literals (1 for
  * HIST_RESERVED, 'unpaid' for ORDER_UNPAID): the rows it writes are read
@@ -287,16 +290,107 @@ test_sell_refusals(void **state)
 	memset(&q, 0, sizeof q);
 	assert_int_equal(db_row(tdb_x.db, "SELECT req_id FROM inventory_history WHERE id = ?", "i",
 	    "s", num(o, "historyId"), q.id, sizeof q.id), MB_OK);
-	json_decref(o);
 	q.user_id = tdb_user(tdb_name("sref"));
 	q.book_id = b;
 	refused_with(sell_q(&q), "INTERNAL", NULL);
 	no_tx_left();
 	assert_int_equal(ORDERS_OF(q.user_id), 0);
+	assert_int_equal(HISTORY_OF(q.user_id), 0);
 	assert_int_equal(STOCK(b), 2);
+	/* and the first user's order is theirs, as it was */
+	assert_int_equal(ORDERS_OF(uid), 1);
+	assert_int_equal(count("SELECT COUNT(*) FROM orders WHERE id = ? AND state = "
+	    ORDER_UNPAID_SQL, num(o, "orderId")), 1);
+	json_decref(o);
 	o = sell(q.user_id, b, NULL);
 	assert_true(json_is_true(json_object_get(o, "ok")));
 	json_decref(o);
+}
+
+/*
+ * sell_order finds a re-sent request and a key used before by the unique
+ * keys its INSERTs meet, not by reading first; every refusal then looks
+ * for them before it answers, so the order of precedence is as before:
+ * the request's own order, then the key's, then the cap, the user, the
+ * book and its stock.
+ */
+static void
+test_sell_precedence(void **state)
+{
+	int64_t uid = tdb_user(tdb_name("sprec")), b = book(1), hid, n;
+	inv_req q, old;
+	json_t *o, *again;
+
+	(void)state;
+	/* the last copy; its request re-sent after the book sold out: its order */
+	memset(&q, 0, sizeof q);
+	q.user_id = uid;
+	q.book_id = b;
+	o = sell_q(&q);
+	assert_true(json_is_true(json_object_get(o, "ok")));
+	assert_int_equal(STOCK(b), 0);
+	again = sell_q(&q);
+	assert_true(json_equal(again, o));
+	json_decref(again);
+	json_decref(o);
+	assert_int_equal(ORDERS_OF(uid), 1);
+
+	/* a key's order of a book sold out since: kept, not OUT_OF_STOCK */
+	assert_int_equal(db_exec(tdb_x.db, "UPDATE books SET stock = 1 WHERE id = ?", "i", b), 1);
+	o = sell(uid, b, "prec-k");
+	assert_true(json_is_false(json_object_get(o, "kept")));
+	json_decref(o);
+	assert_int_equal(STOCK(b), 0);
+	o = sell(uid, b, "prec-k");
+	assert_true(json_is_true(json_object_get(o, "kept")));
+	json_decref(o);
+	/* the key for a book that does not exist: the key's answer, not NOT_FOUND */
+	refused_with(sell(uid, INT64_MAX, "prec-k"), "IDEMPOTENCY_KEY_REUSED", NULL);
+	/* a new key on the sold-out book: OUT_OF_STOCK, nothing written */
+	refused_with(sell(uid, b, "prec-k2"), "OUT_OF_STOCK", NULL);
+	assert_int_equal(ORDERS_OF(uid), 2);
+	assert_int_equal(HISTORY_OF(uid), 2);
+
+	/* at the cap: the re-sent request and the key still get their order */
+	assert_int_equal(db_exec(tdb_x.db, "UPDATE books SET stock = 5 WHERE id = ?", "i", b), 1);
+	tdb_c.max_open_orders = 2;
+	again = sell_q(&q);
+	assert_true(json_is_true(json_object_get(again, "ok")));
+	assert_true(json_is_false(json_object_get(again, "kept")));
+	json_decref(again);
+	o = sell(uid, b, "prec-k");
+	assert_true(json_is_true(json_object_get(o, "kept")));
+	json_decref(o);
+	refused_with(sell(uid, b, NULL), "TOO_MANY_OPEN_ORDERS", NULL);
+	/* with the cap on: no such user, no such book */
+	refused_with(sell(INT64_MAX, b, NULL), "NOT_FOUND", "no such user");
+	tdb_c.max_open_orders = 5;
+	refused_with(sell(uid, INT64_MAX, NULL), "NOT_FOUND", "no such book");
+	tdb_c.max_open_orders = 0;
+	assert_int_equal(STOCK(b), 5);
+	assert_int_equal(ORDERS_OF(uid), 2);
+	assert_int_equal(HISTORY_OF(uid), 2);
+
+	/*
+	 * A request id this user's reservation has with no order behind it
+	 * (older data: before sql/007 a Sell wrote the reservation alone): a
+	 * duplicate with nothing to answer, refused, nothing written.
+	 */
+	memset(&old, 0, sizeof old);
+	inv_new_id(old.id);
+	assert_int_equal(db_exec(tdb_x.db, "INSERT INTO inventory_history (book_id, user_id, state, "
+	    "req_id, created_at, updated_at) VALUES (?, ?, " HIST_RESERVED_SQL ", ?, "
+	    "UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))", "iis", b, uid, old.id), 1);
+	hid = db_insert_id(tdb_x.db);
+	old.user_id = uid;
+	old.book_id = b;
+	n = HISTORY_OF(uid);
+	refused_with(sell_q(&old), "INTERNAL", NULL);
+	no_tx_left();
+	assert_int_equal(HISTORY_OF(uid), n);
+	assert_int_equal(ORDERS_OF(uid), 2);
+	assert_int_equal(STOCK(b), 5);
+	assert_int_equal(count("SELECT COUNT(*) FROM orders WHERE history_id = ?", hid), 0);
 }
 
 static void
@@ -319,6 +413,7 @@ main(void)
 		cmocka_unit_test(test_sell_idempotency_key),
 		cmocka_unit_test(test_sell_open_orders_cap),
 		cmocka_unit_test(test_sell_refusals),
+		cmocka_unit_test(test_sell_precedence),
 		cmocka_unit_test(test_procedure_is_invoker),
 	};
 
