@@ -358,6 +358,13 @@ restart_service user # the suite's settings again
 # answers the rest 429, so a login (micro's hash: 600000 iterations too)
 # still finds a free worker.
 restart_service user PBKDF2_ITER=600000 REGISTER_CONCURRENCY=2
+# one login alone first: the bound below scales with what one PBKDF2 takes on
+# this machine now (a loaded machine makes both slower); a login queued
+# behind the 40 registrations would take about 20 of them
+t0=$(date +%s%N)
+api POST /user/login -d userName=micro -d pwd=123
+alone=$(( ($(date +%s%N) - t0) / 1000000 ))
+bound=$(( 6 * alone > 5000 ? 6 * alone : 5000 ))
 flood() {
 	local i
 	for i in $(seq 40); do
@@ -373,7 +380,7 @@ t0=$(date +%s%N)
 api POST /user/login -d userName=micro -d pwd=123
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 expect "a login during a register flood: 200" 200
-check "in bounded time (${ms} ms < 5000)" [ "$ms" -lt 5000 ]
+check "in bounded time (${ms} ms < $bound: 5 s, or 6 logins alone at ${alone} ms)" [ "$ms" -lt "$bound" ]
 wait "$fpid"
 c201=$(grep -c '^201$' "$TMP/flood") c429=$(grep -c '^429$' "$TMP/flood")
 flood_ok() { [ "$c201" -ge 1 ] && [ "$c429" -ge 1 ] && [ $((c201 + c429)) = 40 ]; }
