@@ -68,12 +68,15 @@ check "the state folder is not listable by others ($(mode "$VAR_DIR/"))" [ "$(mo
 if [ "$AS_ROOT" = 1 ]; then
 	# the real path: VAR_DIR may be a link from a folder only root can enter
 	PHYS=$(cd "$VAR_DIR" && pwd -P)
-	sock=$PHYS/run/fcgi/user.sock
-	check "FastCGI sockets belong to $MB_USER with nginx's group" [ "$(stat -c %U:%G "$sock")" = "$MB_USER:www-data" ]
-	check "nginx's user can connect to the user socket (the check below can fail)" \
-		runuser -u www-data -- socat -u /dev/null "UNIX-CONNECT:$sock"
-	check "a local user (nobody) cannot connect to the user socket" \
-		sh -c "! runuser -u nobody -- socat -u /dev/null UNIX-CONNECT:$sock 2>/dev/null"
+	# the user service's two sockets: its read workers' and its write workers'
+	for sock in "$PHYS/run/fcgi/user.sock" "$PHYS/run/fcgi/user-w.sock"; do
+		b=$(basename "$sock")
+		check "FastCGI socket $b belongs to $MB_USER with nginx's group" [ "$(stat -c %U:%G "$sock")" = "$MB_USER:www-data" ]
+		check "nginx's user can connect to $b (the check below can fail)" \
+			runuser -u www-data -- socat -u /dev/null "UNIX-CONNECT:$sock"
+		check "a local user (nobody) cannot connect to $b" \
+			sh -c "! runuser -u nobody -- socat -u /dev/null UNIX-CONNECT:$sock 2>/dev/null"
+	done
 	check "a local user (nobody) cannot enter the ipc folder" \
 		sh -c "! runuser -u nobody -- socat -u /dev/null UNIX-CONNECT:$PHYS/run/ipc/inventory.ipc 2>/dev/null"
 	check "$MB_USER can enter it (the check above can fail)" runuser -u "$MB_USER" -- test -x "$PHYS/run/ipc"
