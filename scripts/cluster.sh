@@ -26,7 +26,8 @@ if [ -z "${CLUSTER_DIR_FIXED:-}" ] && [ "$(id -u)" -eq 0 ] && id mysql >/dev/nul
 fi
 export CLUSTER_DIR_FIXED=1
 CLUSTER_DB=${CLUSTER_DB:-galera}
-FCGI_WORKERS=${FCGI_WORKERS:-3}
+FCGI_WORKERS=${FCGI_WORKERS:-3}       # per service and app host: GET and HEAD
+FCGI_WRITE_WORKERS=${FCGI_WRITE_WORKERS:-3} # and the rest (stack.sh: NAME-w.sock; here port + 3)
 NS=${CLUSTER_NS:-mbc-}      # every namespace this script makes starts with it
 NET=${CLUSTER_NET:-10.213.0} # a /24 that lives only inside those namespaces
 EDGE=$NET.2 CLIENT=$NET.100
@@ -193,11 +194,16 @@ app_start() {
 		in_ns "app$n" setsid /usr/bin/multiwatch -f 1 -r 1000 -- "$BUILD/mb-$name" \
 			</dev/null >>"$dir/log/$name.out" 2>&1 &
 	done
+	# each service's two pools, as stack.sh starts them: its reads on
+	# 9001-9003, everything else on its write workers' port, 9004-9006
 	for name in user orders payment; do
 		port=$((port + 1))
 		in_ns "app$n" spawn-fcgi -a "$ip" -p "$port" -P "$dir/run/$name.pid" -- \
 			/usr/bin/multiwatch -f "$FCGI_WORKERS" -r 1000 -- "$BUILD/mb-$name" >/dev/null \
 			|| die "spawn-fcgi $name on app host $n failed"
+		in_ns "app$n" spawn-fcgi -a "$ip" -p $((port + 3)) -P "$dir/run/$name-w.pid" -- \
+			/usr/bin/multiwatch -f "$FCGI_WRITE_WORKERS" -r 1000 -- "$BUILD/mb-$name" >/dev/null \
+			|| die "spawn-fcgi $name-w on app host $n failed"
 	done
 	unset MB_CONFIG
 }
@@ -217,17 +223,19 @@ edge_start() {
 	# and the access log also names the app host that answered (ua=)
 	local script=(-e "s|listen 127.0.0.1:$port|listen $EDGE:$port|"
 		-e "s|urt=\$upstream_response_time'|urt=\$upstream_response_time ua=\$upstream_addr'|")
-	for svc in user orders payment; do
+	for svc in user orders payment user-w orders-w payment-w; do
 		p=$((p + 1))
 		servers=""
 		# a host that fails is left out for 2 s, then tried again
 		for ip in "$@"; do servers+="server $ip:$p max_fails=1 fail_timeout=2s; "; done
 		script+=(-e "s|server unix:[^;]*/$svc\.sock;|$servers|")
 	done
-	# FCGI_WORKERS: the app hosts' (REGISTER_CONCURRENCY is half of it); the
-	# app hosts keep no answers (KEPT_ANSWERS=0), so no FastCGI pool unless
-	# FCGI_KEEPALIVE asks for one (checked as on one host)
-	env PORT="$port" VAR_DIR="$dir" WEB_DIR="$ROOT/web" FCGI_WORKERS="$FCGI_WORKERS" KEPT_ANSWERS=0 \
+	# FCGI_WORKERS, FCGI_WRITE_WORKERS: the app hosts' (REGISTER_CONCURRENCY
+	# is half of the write workers); the app hosts keep no answers
+	# (KEPT_ANSWERS=0), so no FastCGI pool unless FCGI_KEEPALIVE asks for one
+	# (checked as on one host)
+	env PORT="$port" VAR_DIR="$dir" WEB_DIR="$ROOT/web" FCGI_WORKERS="$FCGI_WORKERS" \
+		FCGI_WRITE_WORKERS="$FCGI_WRITE_WORKERS" KEPT_ANSWERS=0 \
 		"$ROOT/scripts/stack.sh" render-nginx \
 		>"$dir/nginx/nginx.conf.raw" || die "edge $name: stack.sh render-nginx failed"
 	grep -q "listen 127.0.0.1:$port" "$dir/nginx/nginx.conf.raw" \

@@ -20,7 +20,8 @@
 #   VAR_DIR/mysql      mysql 0700  the datadir
 #   VAR_DIR/db         mysql:MB_USER 0750  mysql.sock
 #   VAR_DIR/run        root 0711   pid files; mysql.sock -> ../db/mysql.sock
-#   VAR_DIR/run/fcgi   MB_USER:www-data 0750  the FastCGI sockets (0660)
+#   VAR_DIR/run/fcgi   MB_USER:www-data 0750  the FastCGI sockets (0660): NAME.sock (reads),
+#                                  NAME-w.sock (everything else: the write workers)
 #   VAR_DIR/run/ipc    MB_USER 0700  ipc:// sockets and the epochs file
 #   VAR_DIR/log        root 0711   <program>.log (MB_USER), mysqld.log (mysql)
 # If VAR_DIR lies under a folder those accounts cannot enter (/root is 0700),
@@ -38,6 +39,12 @@ SHOWN_VAR_DIR=$VAR_DIR # as given, for messages
 BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 FCGI_WORKERS=${FCGI_WORKERS:-4}
+# the write workers of each service, on a socket of their own (NAME-w.sock):
+# every request but GET and HEAD (writes, login, registration), so a write
+# that waits (a Sell, a CALL, a PBKDF2) never holds a worker that reads are
+# sent to (README "The nginx to FastCGI hop"; make bench reads the default
+# from this line)
+FCGI_WRITE_WORKERS=${FCGI_WRITE_WORKERS:-4}
 # nginx's worker processes, and the idle FastCGI connections each keeps per
 # service (0: a new connection per request); check_pool holds them to
 # NGINX_WORKERS x FCGI_KEEPALIVE < 256
@@ -53,8 +60,9 @@ REGISTER_RATE=${REGISTER_RATE:-10r/m}
 REGISTER_BURST=${REGISTER_BURST:-5}
 REGISTER_GLOBAL_RATE=${REGISTER_GLOBAL_RATE:-2r/s}
 REGISTER_GLOBAL_BURST=${REGISTER_GLOBAL_BURST:-20}
-# fewer than FCGI_WORKERS, so a register flood leaves user workers for logins
-REGISTER_CONCURRENCY=${REGISTER_CONCURRENCY:-$(( FCGI_WORKERS > 2 ? FCGI_WORKERS / 2 : 1 ))}
+# fewer than FCGI_WRITE_WORKERS (registrations and logins both go to the
+# write workers), so a register flood leaves user write workers for logins
+REGISTER_CONCURRENCY=${REGISTER_CONCURRENCY:-$(( FCGI_WRITE_WORKERS > 2 ? FCGI_WRITE_WORKERS / 2 : 1 ))}
 ORDER_RATE=${ORDER_RATE:-10r/m}
 ORDER_BURST=${ORDER_BURST:-5}
 MB_USER=${MB_USER:-microbook}
@@ -308,16 +316,23 @@ start_daemon() {
 	echo $! >"$RUN/$name.pid"
 }
 
-# start_fcgi NAME: spawn-fcgi makes the socket (0660: MB_USER and nginx's
-# workers), multiwatch keeps the workers
+# start_fcgi NAME: the service's two pools, each spawn-fcgi (which makes the
+# socket, 0660: MB_USER and nginx's workers) + multiwatch (which keeps the
+# workers): NAME (NAME.sock, FCGI_WORKERS: GET and HEAD) and NAME-w
+# (NAME-w.sock, FCGI_WRITE_WORKERS: the rest); the same program
 start_fcgi() {
-	local name=$1 bin=$BIN/mb-$1 sock=$RUN/fcgi/$1.sock as=(-M 0600)
+	start_pool "$1" "$1" "$FCGI_WORKERS"
+	start_pool "$1" "$1-w" "$FCGI_WRITE_WORKERS"
+}
+# start_pool PROGRAM NAME WORKERS: one socket, its pid file NAME.pid
+start_pool() {
+	local bin=$BIN/mb-$1 name=$2 sock=$RUN/fcgi/$2.sock as=(-M 0600)
 	[ -x "$bin" ] || return 0
 	alive "$RUN/$name.pid" multiwatch && return 0
 	[ "$AS_ROOT" = 1 ] && as=(-M 0660 -U "$MB_USER" -G "$NGINX_USER" -u "$MB_USER" -g "$MB_USER")
 	rm -f "$sock"
 	spawn-fcgi -s "$sock" "${as[@]}" -P "$RUN/$name.pid" -- \
-		/usr/bin/multiwatch -f "$FCGI_WORKERS" -r 1000 -- "$bin" >/dev/null
+		/usr/bin/multiwatch -f "$3" -r 1000 -- "$bin" >/dev/null
 }
 
 # retry_after RATE: the seconds one request of RATE (Nr/s or Nr/m) takes
@@ -340,11 +355,12 @@ retry_after() {
 FCONN_MAX=$(sed -n 's/^#define FCONN_MAX *\([0-9]*\).*/\1/p' "$ROOT/lib/fconn.h")
 check_pool() {
 	local v n
-	for v in FCGI_WORKERS NGINX_WORKERS FCGI_KEEPALIVE FCGI_KEEPALIVE_REQUESTS REGISTER_CONCURRENCY; do
+	for v in FCGI_WORKERS FCGI_WRITE_WORKERS NGINX_WORKERS FCGI_KEEPALIVE FCGI_KEEPALIVE_REQUESTS REGISTER_CONCURRENCY; do
 		n=${!v}
 		[[ $n =~ ^[0-9]{1,6}$ ]] || die "invalid setting $v=$n: not a whole number in [0, 999999]"
 	done
 	[ "$FCGI_WORKERS" -ge 1 ] || die "invalid setting FCGI_WORKERS=$FCGI_WORKERS: at least 1"
+	[ "$FCGI_WRITE_WORKERS" -ge 1 ] || die "invalid setting FCGI_WRITE_WORKERS=$FCGI_WRITE_WORKERS: at least 1"
 	[ "$NGINX_WORKERS" -ge 1 ] || die "invalid setting NGINX_WORKERS=$NGINX_WORKERS: at least 1"
 	[ "$FCGI_KEEPALIVE_REQUESTS" -ge 1 ] || die "invalid setting FCGI_KEEPALIVE_REQUESTS=$FCGI_KEEPALIVE_REQUESTS: at least 1"
 	[ $((NGINX_WORKERS * FCGI_KEEPALIVE)) -lt "$FCONN_MAX" ] ||
@@ -398,7 +414,9 @@ refused_setting() {
 wait_healthy() {
 	local i bad url=http://127.0.0.1:$PORT
 	for i in $(seq 300); do
-		if curl -sf -o /dev/null "$url/user/health"; then
+		# the read workers (GET) and the write workers (a POST: 405)
+		if curl -sf -o /dev/null "$url/user/health" &&
+			[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$url/user/health")" = 405 ]; then
 			return 0
 		fi
 		bad=$(refused_setting)
@@ -444,7 +462,7 @@ MSG
 stop() {
 	stop_one "$RUN/nginx.pid" nginx QUIT
 	local n
-	for n in payment orders user orders-listener inventory; do
+	for n in payment-w payment orders-w orders user-w user orders-listener inventory; do
 		stop_one "$RUN/$n.pid" multiwatch
 	done
 	stop_one "$RUN/mysqld.pid" mariadbd
@@ -453,7 +471,8 @@ stop() {
 status() {
 	local n rc=0
 	for n in mysqld:mariadbd inventory:multiwatch orders-listener:multiwatch user:multiwatch \
-		orders:multiwatch payment:multiwatch nginx:nginx; do
+		user-w:multiwatch orders:multiwatch orders-w:multiwatch payment:multiwatch \
+		payment-w:multiwatch nginx:nginx; do
 		if alive "$RUN/${n%%:*}.pid" "${n#*:}"; then say "${n%%:*}: running"; else say "${n%%:*}: stopped"; rc=1; fi
 	done
 	return $rc

@@ -7,6 +7,9 @@ RUN=$VAR_DIR/run
 new_book() { sql "INSERT INTO books (title, unit_price, stock, initial_stock) VALUES ('fault $RANDOM', 700, $1, $1); SELECT LAST_INSERT_ID();"; }
 child_of() { pgrep -P "$(cat "$RUN/$1.pid")" | head -1; }
 children() { pgrep -P "$(cat "$RUN/$1.pid")" | wc -l; }
+# workers NAME: every worker of a service, both pools (NAME: GET and HEAD;
+# NAME-w: the write workers, README "The nginx to FastCGI hop")
+workers() { { pgrep -P "$(cat "$RUN/$1.pid")"; pgrep -P "$(cat "$RUN/$1-w.pid")"; } | paste -sd' '; }
 for i in 1 2 3 4; do new_user "$TMP/u$i"; done
 
 # 1. kill -9 the inventory daemon during an order storm.
@@ -37,18 +40,19 @@ wait_for 5 curl -sf -o /dev/null "$BASE/orders/health"
 api POST /orders/new -b "$TMP/u1" -d "bookId=$(new_book 5)"
 expect "inventory killed: ordering works again" 201
 
-# 2. kill -9 a payment worker during a burst of pays.
+# 2. kill -9 a payment worker during a burst of pays (a write worker: pays
+# go to those).
 book=$(new_book 200)
 ids=()
 for i in $(seq 150); do
 	api POST /orders/new -b "$TMP/u$(( i % 4 + 1 ))" -d "bookId=$book"
 	ids+=("$(( i % 4 + 1 )):$(jqb .data.orderId)")
 done
-workers=$(children payment)
+workers=$(children payment-w)
 printf '%s\n' "${ids[@]}" | xargs -P 12 -I{} sh -c 'u=${0%%:*}; o=${0#*:}; printf "%s %s\n" "$o" "$(curl -s -m 10 -o /dev/null -w "%{http_code}" -b "$1/u$u" -d "orderId=$o" "$2/payment/pay-order")"' \
 	{} "$TMP" "$BASE" >"$TMP/pays" &
 sleep 0.1
-kill -9 "$(child_of payment)"
+kill -9 "$(child_of payment-w)"
 wait
 echo "# pay answers: $(awk '{print $2}' "$TMP/pays" | sort | uniq -c | tr '\n' ' ')"
 check "payment worker killed: clients got only 200 or 503" [ -z "$(awk '$2 != 200 && $2 != 503' "$TMP/pays")" ]
@@ -57,7 +61,7 @@ check "payment worker killed: every 200 has exactly one payment" \
 	[ "$(sql "SELECT COUNT(*) FROM payments WHERE order_id IN (${ok_ids:-0})")" = "$(awk '$2 == 200' "$TMP/pays" | wc -l)" ]
 check "payment worker killed: no order was charged twice" \
 	[ "$(sql "SELECT COUNT(*) FROM (SELECT order_id FROM payments GROUP BY order_id HAVING COUNT(*) > 1) x")" = 0 ]
-check "payment worker killed: a worker replaced it" wait_for 5 [ "$(children payment)" -ge "$workers" ]
+check "payment worker killed: a worker replaced it" wait_for 5 [ "$(children payment-w)" -ge "$workers" ]
 # paying the 503s again settles them: 200, or 409 ALREADY_PAID if the killed worker had committed
 for o in $(awk '$2 != 200 {print $1}' "$TMP/pays"); do
 	u=$(printf '%s\n' "${ids[@]}" | grep ":$o\$" | cut -d: -f1)
@@ -127,11 +131,41 @@ echo "# bursts of $burst: $(sort "$TMP/burst1" | uniq -c | tr '\n' ' ')/ $(sort 
 check "kept connections: a burst of $burst (> pool $pool x $ngx) is all 200 within 5 s, twice" \
 	[ "$(cat "$TMP/burst1" "$TMP/burst2" | grep -c '^200$')" = $((2 * burst)) ]
 
-# 5b. kill -9 every orders worker while a load of GETs and POSTs runs over
-# kept connections: a request in flight on a dead worker's connection is
+# 5a'. Reads and writes go to separate workers of each service (README "The
+# nginx to FastCGI hop"): GET and HEAD to NAME.sock's workers, everything
+# else to the write workers of NAME-w.sock. Which process served a request:
+# its log line (program[pid] ref=the request's id).
+# served_by SERVICE: the pid that logged the last answer's request id
+served_by() { wait_for 2 grep -q "ref=$(header X-Request-Id) " "$VAR_DIR/log/$1.log" &&
+	sed -n "s/.* $1\[\([0-9]*\)\] ref=$(header X-Request-Id) .*/\1/p" "$VAR_DIR/log/$1.log" | tail -1; }
+# pool_of PID: which pool's supervisor is its parent (NAME or NAME-w)
+pool_of() { local f; for f in "$RUN"/*.pid; do
+	[ "$(ps -o ppid= -p "$1" | tr -d ' ')" = "$(cat "$f")" ] && basename "$f" .pid; done; }
+for svc in user orders payment; do
+	for i in 1 2 3; do
+		api GET "/$svc/health"
+		rp=$(served_by "$svc")
+		check "$svc: GET /$svc/health ($STATUS) served by a read worker ($rp: $(pool_of "$rp"))" \
+			[ "$STATUS:$(pool_of "$rp")" = "200:$svc" ]
+		api POST "/$svc/health"
+		wp=$(served_by "$svc")
+		check "$svc: POST /$svc/health ($STATUS) served by a write worker ($wp: $(pool_of "$wp"))" \
+			[ "$STATUS:$(pool_of "$wp")" = "405:$svc-w" ]
+	done
+done
+api POST /orders/new -b "$TMP/u1" -d "bookId=$(new_book 5)"
+wp=$(served_by orders)
+check "orders: POST /orders/new ($STATUS) served by a write worker ($wp: $(pool_of "$wp"))" \
+	[ "$STATUS:$(pool_of "$wp")" = "201:orders-w" ]
+
+# 5b. kill -9 every orders worker (read and write workers) while a load of
+# GETs and POSTs runs over kept connections: a request in flight on a dead
+# worker's connection is
 # retried by nginx (GET on a cached connection) or answered 503 UNAVAILABLE
 # in the envelope; nothing hangs; then everything works again.
 book=$(new_book 400)
+nr=$(children orders) nw=$(children orders-w)
+check "orders runs read and write workers ($nr and $nw)" [ "$nr" -ge 1 -a "$nw" -ge 1 ]
 seq 300 | xargs -P 16 -I{} sh -c 'case $(( {} % 3 )) in
 	0) a="-d bookId=$1" p=/orders/new ;; 1) a="" p=/orders/books ;; *) a="" p=/orders ;; esac
 	curl -s -m 10 -o "$0/kb.{}" -w "%{http_code} %{time_total} {}\n" -b "$0/u$(( {} % 4 + 1 ))" $a "$2$p"' \
@@ -141,7 +175,7 @@ during=1
 for round in 1 2; do
 	sleep 0.3
 	kill -0 "$load" 2>/dev/null || during=0
-	old=$(pgrep -P "$(cat "$RUN/orders.pid")" | paste -sd' ')
+	old=$(workers orders)
 	# shellcheck disable=SC2086 # one pid a word
 	kill -9 $old
 done
@@ -160,15 +194,17 @@ k201=$(awk '$1 == 201' "$TMP/kload" | wc -l) k503=$(awk '$1 == 503' "$TMP/kload"
 korders=$(sql "SELECT COUNT(*) FROM orders WHERE book_id = $book")
 check "workers killed under kept connections: every 201 is an order ($k201 201s, $k503 503s, $korders orders)" \
 	[ "$korders" -ge "$k201" -a "$korders" -le $((k201 + k503)) ]
-check "workers killed under kept connections: all replaced" \
-	wait_for 5 sh -c "[ \"\$(pgrep -P $(cat "$RUN/orders.pid") | wc -l)\" -ge $(echo "$old" | wc -w) ]"
+check "workers killed under kept connections: all replaced ($nr read and $nw write workers)" \
+	wait_for 5 sh -c "[ \"\$(pgrep -P $(cat "$RUN/orders.pid") | wc -l)\" -ge $nr ] &&
+		[ \"\$(pgrep -P $(cat "$RUN/orders-w.pid") | wc -l)\" -ge $nw ]"
 seq 100 | xargs -P 8 -I{} curl -s -m 5 -o /dev/null -w '%{http_code}\n' -b "$TMP/u1" "$BASE/orders" >"$TMP/kafter"
 check "workers killed under kept connections: then 100 of 100 requests succeed" [ "$(grep -c '^200$' "$TMP/kafter")" = 100 ]
 
 # 5c. Slow clients do not hold a worker: nginx reads a request's whole body
-# before it passes the request on. More clients than there are user workers
-# send a login body a few bytes every half second; meanwhile the user
-# service answers at once.
+# before it passes the request on. More clients than there are user write
+# workers (which serve logins) send a login body a few bytes every half
+# second; meanwhile the user service answers at once, its read workers and
+# its write workers (a POST: 405 from a write worker).
 hp=${BASE#http://}
 slow_client() {
 	exec 3<>"/dev/tcp/${hp%:*}/${hp##*:}" || return
@@ -177,25 +213,29 @@ slow_client() {
 	for i in 0 5 10 15 20 25; do printf '%s' "${body:$i:5}" >&3; sleep 0.5; done
 	cat <&3 >/dev/null
 }
-n=$(( $(children user) + 2 ))
+n=$(( $(children user-w) + 2 ))
 for i in $(seq "$n"); do slow_client & done
 sleep 0.7
 t0=$(date +%s%N)
 api GET /user/me -b "$TMP/u1"
-ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+rst=$STATUS ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+t0=$(date +%s%N)
+api POST /user/health
+wst=$STATUS wms=$(( ($(date +%s%N) - t0) / 1000000 ))
 wait
-echo "# /user/me during $n slow bodies: $STATUS in $ms ms"
-check "slow clients: $n slow bodies hold no user worker (/user/me 200 within 1 s)" [ "$STATUS:$(( ms < 1000 ))" = 200:1 ]
+echo "# during $n slow bodies: /user/me $rst in $ms ms, POST /user/health $wst in $wms ms"
+check "slow clients: $n slow bodies hold no user worker (/user/me 200 within 1 s)" [ "$rst:$(( ms < 1000 ))" = 200:1 ]
+check "slow clients: $n slow bodies hold no user write worker (a POST answered within 1 s)" [ "$wst:$(( wms < 1000 ))" = 405:1 ]
 
 # 5d. Stopping a service ends its workers, kept connections or not:
 # multiwatch sends them SIGUSR1, on which a worker serves what is already
 # waiting and exits (lib/fconn.c).
 seq 20 | xargs -P 4 -I{} curl -s -o /dev/null "$BASE/payment/health"
-mw=$(cat "$RUN/payment.pid")
-ws=$(pgrep -P "$mw" | paste -sd' ')
-kill -TERM "$mw"
+seq 20 | xargs -P 4 -I{} curl -s -o /dev/null -X POST "$BASE/payment/health"
+ws=$(workers payment)
+kill -TERM "$(cat "$RUN/payment.pid")" "$(cat "$RUN/payment-w.pid")"
 gone() { local p; for p in $ws; do kill -0 "$p" 2>/dev/null && return 1; done; return 0; }
-check "stopping a service: its $(echo "$ws" | wc -w) workers exit" wait_for 5 gone
+check "stopping a service: its $(echo "$ws" | wc -w) workers (read and write) exit" wait_for 5 gone
 "$ROOT/scripts/stack.sh" start >/dev/null
 api GET /payment/health
 expect "stopping a service: started again, it answers" 200

@@ -37,7 +37,7 @@ users() {
 }
 if [ "$AS_ROOT" = 1 ]; then
 	check "MariaDB runs as mysql" [ "$(ps -o user= -p "$(cat "$RUN/mysqld.pid")")" = mysql ]
-	for n in inventory orders-listener user orders payment; do
+	for n in inventory orders-listener user user-w orders orders-w payment payment-w; do
 		[ -s "$RUN/$n.pid" ] || continue
 		u=$(users "$RUN/$n.pid" | awk '{print $2}' | sort -u | paste -sd,)
 		check "$n (supervisor and every process) runs as $MB_USER ($u)" [ "$u" = "$MB_USER" ]
@@ -68,12 +68,15 @@ check "the state folder is not listable by others ($(mode "$VAR_DIR/"))" [ "$(mo
 if [ "$AS_ROOT" = 1 ]; then
 	# the real path: VAR_DIR may be a link from a folder only root can enter
 	PHYS=$(cd "$VAR_DIR" && pwd -P)
-	sock=$PHYS/run/fcgi/user.sock
-	check "FastCGI sockets belong to $MB_USER with nginx's group" [ "$(stat -c %U:%G "$sock")" = "$MB_USER:www-data" ]
-	check "nginx's user can connect to the user socket (the check below can fail)" \
-		runuser -u www-data -- socat -u /dev/null "UNIX-CONNECT:$sock"
-	check "a local user (nobody) cannot connect to the user socket" \
-		sh -c "! runuser -u nobody -- socat -u /dev/null UNIX-CONNECT:$sock 2>/dev/null"
+	# the user service's two sockets: its read workers' and its write workers'
+	for sock in "$PHYS/run/fcgi/user.sock" "$PHYS/run/fcgi/user-w.sock"; do
+		b=$(basename "$sock")
+		check "FastCGI socket $b belongs to $MB_USER with nginx's group" [ "$(stat -c %U:%G "$sock")" = "$MB_USER:www-data" ]
+		check "nginx's user can connect to $b (the check below can fail)" \
+			runuser -u www-data -- socat -u /dev/null "UNIX-CONNECT:$sock"
+		check "a local user (nobody) cannot connect to $b" \
+			sh -c "! runuser -u nobody -- socat -u /dev/null UNIX-CONNECT:$sock 2>/dev/null"
+	done
 	check "a local user (nobody) cannot enter the ipc folder" \
 		sh -c "! runuser -u nobody -- socat -u /dev/null UNIX-CONNECT:$PHYS/run/ipc/inventory.ipc 2>/dev/null"
 	check "$MB_USER can enter it (the check above can fail)" runuser -u "$MB_USER" -- test -x "$PHYS/run/ipc"
@@ -210,11 +213,13 @@ else
 fi
 
 # --- 8. stock hoarding: MAX_OPEN_ORDERS and a rate on /orders/new ----------------
-# restart_service NAME [VAR=value...]: that FastCGI service (and nginx) again with these settings
+# restart_service NAME [VAR=value...]: that FastCGI service (both its pools:
+# NAME and the write workers NAME-w) and nginx again with these settings
 restart_service() {
 	local name=$1
 	shift
 	stop_pid "$RUN/$name.pid" multiwatch
+	stop_pid "$RUN/$name-w.pid" multiwatch
 	stop_pid "$RUN/nginx.pid" nginx QUIT
 	env "$@" "$ROOT/scripts/stack.sh" start >/dev/null
 }
@@ -354,9 +359,9 @@ restart_service user # the suite's settings again
 
 # --- 12. a register flood cannot starve logins -------------------------------------
 # Each registration is a full PBKDF2 (here the real 600000 iterations); nginx
-# lets REGISTER_CONCURRENCY (2, half the user workers) run at once and
-# answers the rest 429, so a login (micro's hash: 600000 iterations too)
-# still finds a free worker.
+# lets REGISTER_CONCURRENCY (2, half the user write workers, which serve
+# registrations and logins) run at once and answers the rest 429, so a login
+# (micro's hash: 600000 iterations too) still finds a free write worker.
 restart_service user PBKDF2_ITER=600000 REGISTER_CONCURRENCY=2
 # one login alone first: the bound below scales with what one PBKDF2 takes on
 # this machine now (a loaded machine makes both slower); a login queued
@@ -385,6 +390,39 @@ wait "$fpid"
 c201=$(grep -c '^201$' "$TMP/flood") c429=$(grep -c '^429$' "$TMP/flood")
 flood_ok() { [ "$c201" -ge 1 ] && [ "$c429" -ge 1 ] && [ $((c201 + c429)) = 40 ]; }
 check "the flood: some registered, the rest 429 ($c201 x 201, $c429 x 429 of 40)" flood_ok
+
+# --- 12b. logins do not hold the workers reads go to ---------------------------------
+# More logins at once than there are user write workers (micro's hash: a
+# full 600000-iteration PBKDF2 each) keep every write worker busy; GET
+# /user/me (kept connections, the read workers) still answers at once. With
+# one pool for both, each read waited for a PBKDF2 (a read sent on a kept
+# connection of a busy worker, or a new connection in the backlog).
+MJ=$TMP/micro
+api POST /user/login -c "$MJ" -d userName=micro -d pwd=123
+expect "12b: micro logs in" 200
+nw=$(pgrep -P "$(cat "$RUN/user-w.pid")" | wc -l)
+# login_loop: logins until the reads are done (and at most 30 s)
+login_loop() {
+	local end=$(( $(date +%s) + 30 ))
+	while [ ! -e "$TMP/reads.done" ] && [ "$(date +%s)" -lt "$end" ]; do
+		curl -s -o /dev/null -w '%{http_code}\n' -m 30 -d userName=micro -d pwd=123 "$BASE/user/login"
+	done
+}
+for i in $(seq $(( 2 * nw ))); do login_loop & done >"$TMP/logins"
+sleep 1
+for i in $(seq 20); do
+	curl -s -o /dev/null -m 10 -w '%{http_code} %{time_total}\n' -b "$MJ" "$BASE/user/me"
+done >"$TMP/reads"
+touch "$TMP/reads.done"
+wait
+lcount=$(grep -c '^200$' "$TMP/logins")
+med=$(awk '{print $2}' "$TMP/reads" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
+max=$(awk '{print $2}' "$TMP/reads" | sort -n | tail -1)
+echo "# $(( 2 * nw )) login loops ($lcount logins, all 200: $(sort "$TMP/logins" | uniq -c | tr '\n' ' ')); /user/me median $med s, max $max s"
+check "12b: the logins ran ($lcount of them, only 200)" [ "$lcount" -ge "$nw" -a -z "$(grep -v '^200$' "$TMP/logins")" ]
+check "12b: 20 x /user/me during them all 200" [ "$(grep -c '^200 ' "$TMP/reads")" = 20 ]
+check "12b: /user/me does not wait for the logins (median $med s < 0.05, max $max s < 0.5)" \
+	awk -v m="$med" -v x="$max" 'BEGIN { exit !(m < 0.05 && x < 0.5) }'
 restart_service user # the suite's settings again
 
 # --- 13. the __Host- cookie name with COOKIE_SECURE=1 -------------------------------
