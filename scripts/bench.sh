@@ -10,7 +10,11 @@
 #   BENCH_VAR_DIR (./var-bench) the bench stack's state; wiped at the start
 #   BENCH_SECONDS (10)          wrk duration of each scenario (login runs 3x as long)
 #   BENCH_PBKDF2_ITER (600000)  PBKDF2 iterations of the stack and of the raw floor
-#   FCGI_WORKERS (4), INVENTORY_THREADS (4)  passed to the stack (hello uses FCGI_WORKERS too)
+#   FCGI_WORKERS                passed to the stack (default: stack.sh's, the CPU count); the
+#                               kept hello floor uses it too
+#   HELLO_WORKERS (4)           the per-connection hello floor's libfcgi workers (issue 15's
+#                               "today's per-connection hello": the stack's 4 workers then)
+#   INVENTORY_THREADS (4)       passed to the stack
 #   FCGI_WRITE_WORKERS          passed to the stack (default: stack.sh's); login uses it
 #   FCGI_KEEPALIVE, NGINX_WORKERS  the stack's (stack.sh); the kept hello floor uses them too
 #
@@ -27,7 +31,9 @@ BENCH_FLOOR_PORT=${BENCH_FLOOR_PORT:-$((BENCH_PORT + 1))}
 BENCH_VAR_DIR=${BENCH_VAR_DIR:-$ROOT/var-bench}
 BENCH_SECONDS=${BENCH_SECONDS:-10}
 BENCH_PBKDF2_ITER=${BENCH_PBKDF2_ITER:-600000}
-FCGI_WORKERS=${FCGI_WORKERS:-4}
+FCGI_WORKERS=${FCGI_WORKERS:-$(KEPT_ANSWERS=1; eval "$(grep '^FCGI_WORKERS=' "$ROOT/scripts/stack.sh")"; echo "$FCGI_WORKERS")}
+[[ $FCGI_WORKERS =~ ^[0-9]+$ ]] || { echo "bench: no FCGI_WORKERS default in scripts/stack.sh" >&2; exit 1; }
+HELLO_WORKERS=${HELLO_WORKERS:-4}
 # the default is stack.sh's, read from the line that sets it (one place)
 FCGI_WRITE_WORKERS=${FCGI_WRITE_WORKERS:-$(sed -n 's/^FCGI_WRITE_WORKERS=\${FCGI_WRITE_WORKERS:-\([0-9]*\)}.*/\1/p' "$ROOT/scripts/stack.sh")}
 [ -n "$FCGI_WRITE_WORKERS" ] || { echo "bench: no FCGI_WRITE_WORKERS default in scripts/stack.sh" >&2; exit 1; }
@@ -393,17 +399,19 @@ settle() {
 
 # ---------------------------------------------------------------- floors
 
-say "starting the floor nginx on :$BENCH_FLOOR_PORT and $FCGI_WORKERS hello workers"
+say "starting the floor nginx on :$BENCH_FLOOR_PORT and $HELLO_WORKERS hello workers"
 rm -f "$RUN/hello.sock"
 # the socket as the stack's: only nginx's workers (www-data when root) may connect
 if [ "$(id -u)" -eq 0 ]; then HELLO_SOCK=(-M 0660 -G www-data); else HELLO_SOCK=(-M 0600); fi
-# hello_start [kept]: the hello workers (kept: the services' loop, lib/fconn.c)
+# hello_start N [kept]: N hello workers (kept: the services' loop, lib/fconn.c)
 hello_start() {
+	local n=$1
+	shift
 	rm -f "$RUN/hello.sock"
 	spawn-fcgi -s "$RUN/hello.sock" "${HELLO_SOCK[@]}" -P "$RUN/hello.pid" -- \
-		/usr/bin/multiwatch -f "$FCGI_WORKERS" -r 1000 -- "$OUT/hello" "$@" >/dev/null
+		/usr/bin/multiwatch -f "$n" -r 1000 -- "$OUT/hello" "$@" >/dev/null
 }
-hello_start
+hello_start "$HELLO_WORKERS"
 # The floor nginx is nginx/nginx.conf.in itself, rendered by stack.sh for its
 # own port and folder: the same workers, keepalive, buffers, timeouts, headers
 # and access log as the stack's. Its /user upstream is the hello workers'
@@ -431,7 +439,7 @@ stop_pid "$RUN/hello.pid" multiwatch || true
 # (the template rendered with the stack's FCGI_KEEPALIVE) and the services'
 # loop (hello kept: lib/fconn.c)
 floor_kept() {
-	hello_start kept
+	hello_start "$FCGI_WORKERS" kept
 	env PORT="$BENCH_FLOOR_PORT" VAR_DIR="$FLOOR_DIR" WEB_DIR="$FLOOR_DIR/web" \
 		"$ROOT/scripts/stack.sh" render-nginx >"$FLOOR_DIR/nginx/nginx.conf"
 	grep -q 'fastcgi_keep_conn on' "$FLOOR_DIR/nginx/nginx.conf" || die "the kept floor has no kept connections (FCGI_KEEPALIVE=0?)"
@@ -807,7 +815,7 @@ Pay: $(wc -l <"$OUT/pay-pairs.txt") unpaid orders were available$([ "$(field pay
 | floor | rate | p50 ms | p99 ms |
 | --- | --: | --: | --: |
 | nginx alone: a 53-byte static file through the template's \`location /\` (wrk, $WRK_CONNS conns) | $(field floor-nginx rps) req/s | $(field floor-nginx p50_ms) | $(field floor-nginx p99_ms) |
-| FastCGI hello, libfcgi, $FCGI_WORKERS workers behind the template's \`location /user\`, a connection per request (\`FCGI_KEEPALIVE=0\`, libfcgi's own loop; wrk, $WRK_CONNS conns) | $HELLO req/s | $(field floor-hello p50_ms) | $(field floor-hello p99_ms) |
+| FastCGI hello, libfcgi, $HELLO_WORKERS workers behind the template's \`location /user\`, a connection per request (\`FCGI_KEEPALIVE=0\`, libfcgi's own loop; wrk, $WRK_CONNS conns) | $HELLO req/s | $(field floor-hello p50_ms) | $(field floor-hello p99_ms) |
 | FastCGI hello, libfcgi, kept connections (the stack's pool: \`FCGI_KEEPALIVE=$POOL\` idle connections per nginx worker, $NGX_WORKERS nginx workers; and the services' loop, lib/fconn.c; wrk, $WRK_CONNS conns) | $KEPT req/s | $(field floor-hello-kept p50_ms) | $(field floor-hello-kept p99_ms) |
 | hot-row \`UPDATE books SET stock = stock - 1 WHERE id = $HOT AND stock > 0\` (mariadb-slap, concurrency $WRK_CONNS, autocommit) | $SLAP_UPD queries/s ($SLAP_UPD_N rows changed) | | |
 | primary-key \`SELECT … FROM books WHERE id = $HOT\` (mariadb-slap, concurrency $WRK_CONNS) | $SLAP_SEL queries/s | | |

@@ -38,7 +38,12 @@ VAR_DIR=$(cd "$VAR_DIR" && pwd)
 SHOWN_VAR_DIR=$VAR_DIR # as given, for messages
 BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-FCGI_WORKERS=${FCGI_WORKERS:-4}
+# the read workers of each service (NAME.sock: GET and HEAD, on nginx's kept
+# connections): one per CPU, since a read served from a kept answer is CPU
+# work and never waits (fewer workers also render each changed page fewer
+# times: make bench, bench/results.md); 4 with KEPT_ANSWERS=0, where every
+# read waits on the database (make bench reads this line)
+FCGI_WORKERS=${FCGI_WORKERS:-$([ "${KEPT_ANSWERS:-1}" = 0 ] && echo 4 || nproc)}
 # the write workers of each service, on a socket of their own (NAME-w.sock):
 # every request but GET and HEAD (writes, login, registration), so a write
 # that waits (a Sell, a CALL, a PBKDF2) never holds a worker that reads are
