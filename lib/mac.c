@@ -24,15 +24,18 @@ static EVP_MAC       *mac_alg; /* fetched once */
 static EVP_MAC_CTX   *mac_keyed[MAC_MAX_KEYS];
 static pthread_once_t mac_once = PTHREAD_ONCE_INIT;
 
-/* A context keyed with key for HMAC-SHA256, or NULL. */
-static EVP_MAC_CTX *
+EVP_MAC_CTX *
 mac_key_ctx(const char *key)
 {
 	char digest[] = "SHA256";
 	OSSL_PARAM params[] = {
 		OSSL_PARAM_construct_utf8_string("digest", digest, 0), OSSL_PARAM_construct_end()
 	};
-	EVP_MAC_CTX *h = EVP_MAC_CTX_new(mac_alg);
+	EVP_MAC_CTX *h;
+
+	if (mac_alg == NULL && (mac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
+		return NULL;
+	h = EVP_MAC_CTX_new(mac_alg);
 
 	if (h != NULL && EVP_MAC_init(h, (const unsigned char *)key, strlen(key), params) != 1) {
 		EVP_MAC_CTX_free(h);

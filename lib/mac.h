@@ -17,6 +17,8 @@
 
 #include "mb.h"
 
+#include <openssl/evp.h>
+
 #define MAC_WINDOW_S   30
 #define MAC_MAX_KEYS   8
 #define MAC_KEY_MIN    16
@@ -51,5 +53,10 @@ typedef struct mac_seen mac_seen;
 mac_seen *mac_seen_new(void);
 void      mac_seen_free(mac_seen *s);
 int       mac_seen_check(mac_seen *s, const char *id, int64_t t, int64_t now);
+
+/* A context for HMAC-SHA256 keyed with key (a C string), or NULL; the
+ * caller frees it (EVP_MAC_CTX_free). The seal's keys and the session
+ * cookie's (session.c) are both made here. */
+EVP_MAC_CTX *mac_key_ctx(const char *key);
 
 #endif

@@ -5,9 +5,9 @@
  */
 #include "session.h"
 #include "b64.h"
+#include "mac.h"
 
 #include <inttypes.h>
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -18,23 +18,17 @@
 #define SESSION_MAX_KEYS 8
 #define SESSION_TAG      32
 
-static EVP_MAC     *session_mac;
 static EVP_MAC_CTX *session_ctx[SESSION_MAX_KEYS];
 static int          session_nkeys;
 
 int
 session_keys(const char *const *keys, int n)
 {
-	OSSL_PARAM params[2];
 	int i;
 
 	for (i = 0; i < session_nkeys; i++)
 		EVP_MAC_CTX_free(session_ctx[i]);
 	session_nkeys = 0;
-	if (session_mac == NULL && (session_mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
-		return MB_ERROR;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
-	params[1] = OSSL_PARAM_construct_end();
 	for (i = 0; i < n && session_nkeys < SESSION_MAX_KEYS; i++) {
 		EVP_MAC_CTX *ctx;
 
@@ -46,12 +40,8 @@ session_keys(const char *const *keys, int n)
 				EVP_MAC_CTX_free(session_ctx[--session_nkeys]);
 			return MB_ERROR;
 		}
-		if ((ctx = EVP_MAC_CTX_new(session_mac)) == NULL)
+		if ((ctx = mac_key_ctx(keys[i])) == NULL) /* HMAC-SHA256, as the seal's */
 			return MB_ERROR;
-		if (!EVP_MAC_init(ctx, (const unsigned char *)keys[i], strlen(keys[i]), params)) {
-			EVP_MAC_CTX_free(ctx);
-			return MB_ERROR;
-		}
 		session_ctx[session_nkeys++] = ctx;
 	}
 	return session_nkeys > 0 ? MB_OK : MB_ERROR;
