@@ -155,7 +155,7 @@ orders_books(app_ctx *x, const app_req *r, app_answer *a)
 /*
  * POST /orders/new: one call to the inventory daemon, which makes the whole
  * order in one transaction and one database round trip (its Sell, a CALL of
- * sql/007_sell_order.sql): the Idempotency-Key's earlier order, the cap on
+ * sql/009_sell_order_fewer_statements.sql): the Idempotency-Key's earlier order, the cap on
  * open orders, the reservation, the order row and the stock. This worker
  * asks the database nothing on this path; it answers from the reply.
  */
