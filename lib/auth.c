@@ -22,25 +22,40 @@
  * revocation that commits during the lookup is still seen next time. An
  * entry also ages out after AUTH_CACHE_TTL seconds, which bounds staleness
  * if a logout dies between its COMMIT and the bump. Without the file, every
- * request asks the database.
+ * request asks the database. The table is set-associative like cache.c's:
+ * a session may sit in any of its set's AUTH_WAYS entries, so two sessions
+ * whose ids hash alike do not push each other out on every request (with a
+ * slot per hash, 64 sessions in 1024 slots collide more often than not).
  */
-#define AUTH_CACHE     1024
 #define AUTH_CACHE_TTL 5
 
 typedef struct auth_cached {
 	char     sid[SESSION_ID_HEX + 1];
 	int64_t  uid;
 	char     name[32];
-	uint64_t epoch;   /* epoch + 1 when filled; 0 = empty */
+	uint64_t epoch;   /* the epoch it was filled under; 0 = empty (no epoch file: none is kept) */
 	int64_t  until;   /* unix seconds */
 } auth_cached;
 
-static auth_cached auth_cache[AUTH_CACHE];
+static auth_cached auth_cache[AUTH_SETS][AUTH_WAYS];
 
+/* sid's entry in its set, else the entry to fill: an empty one, else the one that ages out first. */
 static auth_cached *
 auth_slot(const char *sid)
 {
-	return &auth_cache[cache_hash(sid) % AUTH_CACHE];
+	auth_cached *set = auth_cache[cache_hash(sid) % AUTH_SETS], *e = &set[0];
+	int i;
+
+	for (i = 0; i < AUTH_WAYS; i++)
+		if (set[i].epoch != 0 && strcmp(set[i].sid, sid) == 0)
+			return &set[i];
+	for (i = 0; i < AUTH_WAYS; i++) {
+		if (set[i].epoch == 0)
+			return &set[i];
+		if (set[i].until < e->until)
+			e = &set[i];
+	}
+	return e;
 }
 
 const char *

@@ -17,6 +17,10 @@
 #include "mb.h"
 #include "session.h"
 
+/* The sessions a worker keeps (auth.c): AUTH_SETS sets of AUTH_WAYS, by cache_hash of the id. */
+#define AUTH_SETS 256
+#define AUTH_WAYS 4
+
 typedef struct auth_user {
 	int64_t     id;
 	char        name[32];

@@ -5,6 +5,8 @@
  * session at once; a dead database is a failure (503), not a refusal.
  */
 #include "tdb.h"
+#include "cache.h"
+#include "epoch.h"
 
 static int64_t
 now_s(void)
@@ -198,6 +200,58 @@ test_host_cookie(void **state)
 	tdb_x.cfg = was;
 }
 
+/*
+ * A worker keeps the sessions it found valid until the revocation epoch
+ * moves: AUTH_WAYS sessions whose ids fall in one set are all kept (a dead
+ * database does not matter to them), and a logout anywhere drops them.
+ * Runs last: it maps an epoch file, which turns caching on for the process.
+ */
+static void
+test_kept_sessions_share_a_set(void **state)
+{
+	int64_t uid = tdb_user(tdb_name("kept")), now = now_s();
+	char path[] = "/tmp/microbook-unit-epoch.XXXXXX", set[SESSION_MAX_VALUE + 128];
+	char cookies[AUTH_WAYS][SESSION_MAX_VALUE + 32];
+	uint64_t want = 0;
+	cfg down = *tdb_x.cfg;
+	db *dead;
+	auth_user u;
+	session s;
+	int fd, n = 0, tries;
+
+	(void)state;
+	assert_true((fd = mkstemp(path)) >= 0);
+	close(fd);
+	assert_int_equal(epoch_init(path), MB_OK);
+	unlink(path);
+	for (tries = 0; n < AUTH_WAYS && tries < 100000; tries++) {
+		assert_int_equal(session_new(&s, uid, now, tdb_x.cfg->session_idle), MB_OK);
+		if (n == 0)
+			want = cache_hash(s.sid) % AUTH_SETS;
+		else if (cache_hash(s.sid) % AUTH_SETS != want)
+			continue;
+		assert_true(db_exec(tdb_x.db, "INSERT INTO sessions (id, user_id, created_at) "
+		    "VALUES (?, ?, UTC_TIMESTAMP(3))", "si", s.sid, uid) >= 0);
+		assert_true(auth_cookie(tdb_x.cfg, &s, now, set, sizeof set) > 0);
+		snprintf(cookies[n], sizeof cookies[n], "%.*s", (int)strcspn(set, ";"), set);
+		assert_int_equal(auth_require(tdb_x.db, tdb_x.cfg, cookies[n], now, &u), MB_OK);
+		n++;
+	}
+	assert_int_equal(n, AUTH_WAYS);
+	down.db_socket = "/nonexistent/microbook-unit.sock";
+	assert_non_null(dead = db_new(&down, "unit"));
+	for (n = 0; n < AUTH_WAYS; n++) {
+		assert_int_equal(auth_require(dead, tdb_x.cfg, cookies[n], now, &u), MB_OK);
+		assert_int_equal(u.id, uid);
+	}
+	/* a logout (of another session) bumps the epoch: the next check asks the database */
+	assert_int_equal(auth_require(tdb_x.db, tdb_x.cfg, cookies[0], now, &u), MB_OK);
+	assert_int_equal(auth_logout(tdb_x.db, &u), MB_OK);
+	assert_int_equal(auth_require(dead, tdb_x.cfg, cookies[1], now, &u), MB_UNAVAIL);
+	assert_int_equal(auth_require(tdb_x.db, tdb_x.cfg, cookies[0], now, &u), MB_DECLINED);
+	db_free(dead);
+}
+
 int
 main(void)
 {
@@ -210,6 +264,7 @@ main(void)
 		cmocka_unit_test(test_refresh_sets_cookie),
 		cmocka_unit_test(test_database_down),
 		cmocka_unit_test(test_host_cookie),
+		cmocka_unit_test(test_kept_sessions_share_a_set), /* last: maps an epoch file */
 	};
 
 	return cmocka_run_group_tests(tests, tdb_setup, tdb_teardown);
