@@ -45,6 +45,7 @@ app_answer_free(app_answer *a)
 	a->data = NULL;
 	a->raw_owned = NULL;
 	a->raw = NULL;
+	a->raw_len = 0;
 }
 
 int
@@ -58,19 +59,20 @@ app_ok(app_answer *a, int status, json_t *data)
 }
 
 int
-app_ok_raw(app_answer *a, int status, const char *data)
+app_ok_raw(app_answer *a, int status, const char *data, size_t len)
 {
 	app_answer_free(a);
 	a->status = status;
 	a->code = E_OK;
 	a->raw = data;
+	a->raw_len = len;
 	return status;
 }
 
 int
-app_ok_raw_owned(app_answer *a, int status, char *data)
+app_ok_raw_owned(app_answer *a, int status, char *data, size_t len)
 {
-	app_ok_raw(a, status, data);
+	app_ok_raw(a, status, data, len);
 	a->raw_owned = data;
 	return status;
 }
@@ -333,7 +335,7 @@ app_write(FCGX_Request *f, const app_req *r, app_answer *a)
 		status = 500;
 	/* The length up front: nginx then passes it on instead of chunking. */
 	if (a->raw != NULL && n > 0)
-		len = n + strlen(a->raw) + 1;
+		len = n + a->raw_len + 1;
 	else
 		len = strlen(body != NULL ? body : oom);
 	FCGX_FPrintF(f->out, "Status: %s\r\nContent-Type: application/json; charset=utf-8\r\n"
@@ -341,7 +343,7 @@ app_write(FCGX_Request *f, const app_req *r, app_answer *a)
 	    resp_status_line(status), (unsigned long)len, r->ref, a->headers);
 	if (a->raw != NULL && n > 0) {
 		FCGX_PutStr(head, (int)n, f->out);
-		FCGX_PutS(a->raw, f->out);
+		FCGX_PutStr(a->raw, (int)a->raw_len, f->out);
 		FCGX_PutChar('}', f->out);
 	} else
 		FCGX_PutS(body != NULL ? body : oom, f->out);

@@ -65,6 +65,7 @@ typedef struct app_answer {
 	char        detail[512];  /* the error's detail */
 	json_t     *data;         /* success data, or the error's "data" member; owned */
 	const char *raw;          /* success data already serialised (a kept answer) */
+	size_t      raw_len;      /* its length */
 	char       *raw_owned;    /* the same, malloc'd: freed once written */
 	char        headers[512]; /* extra response headers, CRLF-terminated */
 	int         dropped;      /* a header did not fit (logged by the loop) */
@@ -92,9 +93,9 @@ void app_answer_free(app_answer *a);
 
 /* Success: `data` (taken; NULL means {}). Returns status. */
 int  app_ok(app_answer *a, int status, json_t *data);
-/* Success with `data` already serialised; owned: taken and freed after writing. */
-int  app_ok_raw(app_answer *a, int status, const char *data);
-int  app_ok_raw_owned(app_answer *a, int status, char *data);
+/* Success with `data` (len bytes) already serialised; owned: taken and freed after writing. */
+int  app_ok_raw(app_answer *a, int status, const char *data, size_t len);
+int  app_ok_raw_owned(app_answer *a, int status, char *data, size_t len);
 /* An error of the table; returns its HTTP status. */
 int  app_fail(app_answer *a, mb_err code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -49,26 +49,25 @@ cache_find(cache_entry *set, const char *key)
 }
 
 const char *
-cache_get(const char *key, uint64_t epoch)
+cache_get(const char *key, uint64_t epoch, size_t *len)
 {
 	cache_entry *e = cache_find(cache[cache_hash(key) % CACHE_SETS], key);
 
 	if (epoch == 0 || e == NULL || e->epoch != epoch || clock_mono_ms() >= e->until_ms)
 		return NULL;
+	if (len != NULL)
+		*len = e->len;
 	return e->data;
 }
 
-void
-cache_put(const char *key, uint64_t epoch, char *data)
+const char *
+cache_put(const char *key, uint64_t epoch, char *data, size_t len)
 {
 	cache_entry *set = cache[cache_hash(key) % CACHE_SETS], *e;
-	size_t len = data ? strlen(data) : 0;
 	int i;
 
-	if (epoch == 0 || data == NULL || strlen(key) >= CACHE_KEY_MAX || len > CACHE_MAX_LEN) {
-		free(data);
-		return;
-	}
+	if (epoch == 0 || data == NULL || strlen(key) >= CACHE_KEY_MAX || len > CACHE_MAX_LEN)
+		return NULL;
 	if ((e = cache_find(set, key)) != NULL)
 		cache_drop(e);
 	/* room: an empty entry of the set, else its oldest; then the byte budget */
@@ -85,16 +84,15 @@ cache_put(const char *key, uint64_t epoch, char *data)
 	for (i = 0; i < CACHE_WAYS && cache_bytes + len > CACHE_BUDGET; i++)
 		if (set[i].data != NULL)
 			cache_drop(&set[i]);
-	if (cache_bytes + len > CACHE_BUDGET) {
-		free(data);
-		return;
-	}
+	if (cache_bytes + len > CACHE_BUDGET)
+		return NULL;
 	snprintf(e->key, sizeof e->key, "%s", key);
 	e->epoch = epoch;
 	e->until_ms = clock_mono_ms() + CACHE_TTL_MS;
 	e->len = len;
 	e->data = data;
 	cache_bytes += len;
+	return data;
 }
 
 void

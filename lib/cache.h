@@ -21,10 +21,14 @@
 #define CACHE_BUDGET  (2 * 1024 * 1024)  /* bytes kept in all, at most */
 #define CACHE_KEY_MAX 64
 
-/* The data cached under key for this epoch, or NULL. */
-const char *cache_get(const char *key, uint64_t epoch);
-/* Keeps data (taking ownership; freed now if it is not kept). */
-void        cache_put(const char *key, uint64_t epoch, char *data);
+/* The data cached under key for this epoch, or NULL; its length in *len (len may be NULL). */
+const char *cache_get(const char *key, uint64_t epoch, size_t *len);
+/*
+ * Keeps data, len bytes and a NUL: takes it and returns it (it stays the
+ * cache's, valid until the next cache_put or cache_clear), or returns NULL
+ * and leaves it to the caller when it is not kept (no epoch, too long, no room).
+ */
+const char *cache_put(const char *key, uint64_t epoch, char *data, size_t len);
 /* A string's FNV-1a hash, for the caches keyed by string (this one, auth's). */
 uint64_t    cache_hash(const char *s);
 /* Forgets everything (tests). */

@@ -112,20 +112,24 @@ orders_release(app_ctx *x, const app_req *r, int64_t history_id)
 }
 
 /*
- * Answers `data` (a {...} to be serialised) as a 200, and keeps a copy of
- * its text in the cache under key for epoch.
+ * Answers `data` (a {...} to be serialised) as a 200, and keeps its text in
+ * the cache under key for epoch: the answer is written from the kept text
+ * (valid until the next cache_put), or from its own when it is not kept.
  */
 static int
 orders_answer_cached(app_answer *a, const char *key, uint64_t epoch, json_t *data)
 {
-	char *text = data ? json_dumps(data, JSON_COMPACT) : NULL, *kept;
+	char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
+	const char *kept;
+	size_t len;
 
 	json_decref(data);
 	if (text == NULL)
 		return app_fail(a, E_INTERNAL, "out of memory");
-	if ((kept = strdup(text)) != NULL)
-		cache_put(key, epoch, kept);
-	return app_ok_raw_owned(a, 200, text);
+	len = strlen(text);
+	if ((kept = cache_put(key, epoch, text, len)) != NULL)
+		return app_ok_raw(a, 200, kept, len);
+	return app_ok_raw_owned(a, 200, text, len);
 }
 
 /*
@@ -140,13 +144,14 @@ int
 orders_books(app_ctx *x, const app_req *r, app_answer *a)
 {
 	uint64_t epoch = epoch_get(EPOCH_CATALOGUE); /* read before the database */
-	const char *hit = cache_get("books", epoch);
+	size_t len;
+	const char *hit = cache_get("books", epoch, &len);
 	json_t *books;
 	int rc;
 
 	(void)r;
 	if (hit != NULL)
-		return app_ok_raw(a, 200, hit);
+		return app_ok_raw(a, 200, hit, len);
 	if ((rc = inv_books(x->db, &books)) != MB_OK)
 		return app_fail_db(a, rc);
 	return orders_answer_cached(a, "books", epoch, json_pack("{s:o}", "books", books));
@@ -208,6 +213,7 @@ orders_list(app_ctx *x, const app_req *r, app_answer *a)
 	int64_t limit = ORDERS_LIMIT_DEFAULT, before = INT64_MAX, last = 0;
 	char key[CACHE_KEY_MAX];
 	const char *hit;
+	size_t len;
 	uint64_t epoch;
 	json_t *list;
 	auth_user u;
@@ -227,8 +233,8 @@ orders_list(app_ctx *x, const app_req *r, app_answer *a)
 	epoch = epoch_get(epoch_user(u.id));
 	snprintf(key, sizeof key, "orders:%lld:%lld:%lld", (long long)u.id, (long long)before,
 	    (long long)limit);
-	if ((hit = cache_get(key, epoch)) != NULL)
-		return app_ok_raw(a, 200, hit);
+	if ((hit = cache_get(key, epoch, &len)) != NULL)
+		return app_ok_raw(a, 200, hit, len);
 	/* one row more than asked tells whether there is a next page */
 	/* the index is forced: on young tables the optimiser walks the primary key instead */
 	rc = db_select(x->db, "SELECT " ORDER_COLS " FROM orders FORCE INDEX (orders_user) "

@@ -221,5 +221,5 @@ user_me(app_ctx *x, const app_req *r, app_answer *a)
 	n = snprintf(data, sizeof data, "{\"userId\":%lld,\"userName\":\"%s\"}", (long long)u.id, u.name);
 	if (n < 0 || (size_t)n >= sizeof data)
 		return app_ok(a, 200, user_json(u.id, u.name));
-	return app_ok_raw(a, 200, data);
+	return app_ok_raw(a, 200, data, (size_t)n);
 }

@@ -40,6 +40,23 @@ teardown(void **state)
 	return 0;
 }
 
+/*
+ * Puts data (taken): 1 if the cache kept it, 0 if it gave it back (freed
+ * here). A kept pointer is the one that was put.
+ */
+static int
+put(const char *key, uint64_t e, char *data)
+{
+	const char *kept = cache_put(key, e, data, data != NULL ? strlen(data) : 0);
+
+	if (kept == NULL) {
+		free(data);
+		return 0;
+	}
+	assert_ptr_equal(kept, data);
+	return 1;
+}
+
 static void
 test_epoch_bump_seen_across_processes(void **state)
 {
@@ -80,22 +97,24 @@ static void
 test_cache_hit_only_for_its_epoch_and_key(void **state)
 {
 	uint64_t e = epoch_get(EPOCH_CATALOGUE);
+	size_t len = 0;
 
 	(void)state;
-	cache_put("books", e, strdup("{\"books\":[]}"));
-	assert_string_equal(cache_get("books", e), "{\"books\":[]}");
-	assert_null(cache_get("books", e + 1));  /* a change was committed since */
-	assert_null(cache_get("orders:1", e));   /* another key */
+	assert_int_equal(put("books", e, strdup("{\"books\":[]}")), 1);
+	assert_string_equal(cache_get("books", e, &len), "{\"books\":[]}");
+	assert_int_equal(len, strlen("{\"books\":[]}"));
+	assert_null(cache_get("books", e + 1, NULL));  /* a change was committed since */
+	assert_null(cache_get("orders:1", e, NULL));   /* another key */
 	epoch_bump(EPOCH_CATALOGUE);
-	assert_null(cache_get("books", epoch_get(EPOCH_CATALOGUE)));
+	assert_null(cache_get("books", epoch_get(EPOCH_CATALOGUE), NULL));
 }
 
 static void
 test_cache_no_epoch_no_cache(void **state)
 {
 	(void)state;
-	cache_put("k", 0, strdup("{}"));
-	assert_null(cache_get("k", 0));
+	assert_int_equal(put("k", 0, strdup("{}")), 0);
+	assert_null(cache_get("k", 0, NULL));
 }
 
 static void
@@ -105,10 +124,10 @@ test_cache_expires(void **state)
 	uint64_t e = epoch_get(EPOCH_SESSIONS);
 
 	(void)state;
-	cache_put("short", e, strdup("{}"));
-	assert_non_null(cache_get("short", e));
+	put("short", e, strdup("{}"));
+	assert_non_null(cache_get("short", e, NULL));
 	nanosleep(&pause, NULL);
-	assert_null(cache_get("short", e)); /* a change made by hand shows after the TTL */
+	assert_null(cache_get("short", e, NULL)); /* a change made by hand shows after the TTL */
 }
 
 static void
@@ -121,19 +140,19 @@ test_cache_limits(void **state)
 	(void)state;
 	memset(big, 'x', CACHE_MAX_LEN + 1);
 	big[CACHE_MAX_LEN + 1] = '\0';
-	cache_put("big", e, big);                 /* freed, not kept */
-	assert_null(cache_get("big", e));
+	assert_int_equal(put("big", e, big), 0);    /* given back, not kept */
+	assert_null(cache_get("big", e, NULL));
 	memset(key, 'k', sizeof key - 1);
 	key[sizeof key - 1] = '\0';
-	cache_put(key, e, strdup("{}"));          /* key too long: not kept */
-	assert_null(cache_get(key, e));
+	assert_int_equal(put(key, e, strdup("{}")), 0); /* key too long: not kept */
+	assert_null(cache_get(key, e, NULL));
 	/* many keys: each is either its own answer or absent, never another's */
 	for (i = 0; i < 4 * CACHE_SLOTS; i++) {
 		char k[32], v[32];
 
 		snprintf(k, sizeof k, "orders:%d", i);
 		snprintf(v, sizeof v, "{\"n\":%d}", i);
-		cache_put(k, e, strdup(v));
+		put(k, e, strdup(v));
 	}
 	for (i = 0; i < 4 * CACHE_SLOTS; i++) {
 		char k[32], v[32];
@@ -141,7 +160,7 @@ test_cache_limits(void **state)
 
 		snprintf(k, sizeof k, "orders:%d", i);
 		snprintf(v, sizeof v, "{\"n\":%d}", i);
-		if ((got = cache_get(k, e)) != NULL)
+		if ((got = cache_get(k, e, NULL)) != NULL)
 			assert_string_equal(got, v);
 	}
 }
@@ -164,15 +183,15 @@ test_cache_set_holds_its_ways(void **state)
 			n++;
 	}
 	for (i = 0; i < CACHE_WAYS; i++) {
-		cache_put(keys[i], e, strdup(keys[i]));
+		put(keys[i], e, strdup(keys[i]));
 		nanosleep(&tick, NULL); /* distinct ages */
 	}
 	for (i = 0; i < CACHE_WAYS; i++)
-		assert_string_equal(cache_get(keys[i], e), keys[i]);
-	cache_put(keys[CACHE_WAYS], e, strdup(keys[CACHE_WAYS]));  /* the oldest makes room */
-	assert_null(cache_get(keys[0], e));
+		assert_string_equal(cache_get(keys[i], e, NULL), keys[i]);
+	put(keys[CACHE_WAYS], e, strdup(keys[CACHE_WAYS]));  /* the oldest makes room */
+	assert_null(cache_get(keys[0], e, NULL));
 	for (i = 1; i <= CACHE_WAYS; i++)
-		assert_string_equal(cache_get(keys[i], e), keys[i]);
+		assert_string_equal(cache_get(keys[i], e, NULL), keys[i]);
 }
 
 /* However many big answers are put, what is kept stays within the budget. */
@@ -191,13 +210,13 @@ test_cache_budget(void **state)
 		snprintf(k, sizeof k, "books:%d", i);
 		memset(v, 'b', CACHE_MAX_LEN);
 		v[CACHE_MAX_LEN] = '\0';
-		cache_put(k, e, v);
+		put(k, e, v);
 	}
 	for (i = 0; i < 2 * CACHE_SLOTS; i++) {
 		char k[32];
 
 		snprintf(k, sizeof k, "books:%d", i);
-		if (cache_get(k, e) != NULL)
+		if (cache_get(k, e, NULL) != NULL)
 			kept += CACHE_MAX_LEN;
 	}
 	assert_true(kept > 0 && kept <= CACHE_BUDGET);
