@@ -10,7 +10,8 @@
 #   BENCH_VAR_DIR (./var-bench) the bench stack's state; wiped at the start
 #   BENCH_SECONDS (10)          wrk duration of each scenario (login runs 3x as long)
 #   BENCH_PBKDF2_ITER (600000)  PBKDF2 iterations of the stack and of the raw floor
-#   FCGI_WORKERS                passed to the stack (default: stack.sh's, the CPU count); the
+#   FCGI_WORKERS                passed to the stack (default: stack.sh's, the CPU count, and
+#                               for the run without kept answers its default then, 4); the
 #                               kept hello floor uses it too
 #   HELLO_WORKERS (4)           the per-connection hello floor's libfcgi workers (issue 15's
 #                               "today's per-connection hello": the stack's 4 workers then)
@@ -31,8 +32,13 @@ BENCH_FLOOR_PORT=${BENCH_FLOOR_PORT:-$((BENCH_PORT + 1))}
 BENCH_VAR_DIR=${BENCH_VAR_DIR:-$ROOT/var-bench}
 BENCH_SECONDS=${BENCH_SECONDS:-10}
 BENCH_PBKDF2_ITER=${BENCH_PBKDF2_ITER:-600000}
-FCGI_WORKERS=${FCGI_WORKERS:-$(KEPT_ANSWERS=1; eval "$(grep '^FCGI_WORKERS=' "$ROOT/scripts/stack.sh")"; echo "$FCGI_WORKERS")}
-[[ $FCGI_WORKERS =~ ^[0-9]+$ ]] || { echo "bench: no FCGI_WORKERS default in scripts/stack.sh" >&2; exit 1; }
+# stack_workers K: stack.sh's default FCGI_WORKERS with KEPT_ANSWERS=K, read from the line that sets it
+stack_workers() { (unset FCGI_WORKERS; KEPT_ANSWERS=$1; eval "$(grep '^FCGI_WORKERS=' "$ROOT/scripts/stack.sh")"; echo "$FCGI_WORKERS"); }
+# the run without kept answers uses the stack's default for it too, unless FCGI_WORKERS is given
+NOCACHE_WORKERS=${FCGI_WORKERS:-$(stack_workers 0)}
+FCGI_WORKERS=${FCGI_WORKERS:-$(stack_workers 1)}
+[[ $FCGI_WORKERS =~ ^[0-9]+$ && $NOCACHE_WORKERS =~ ^[0-9]+$ ]] \
+	|| { echo "bench: no FCGI_WORKERS default in scripts/stack.sh" >&2; exit 1; }
 HELLO_WORKERS=${HELLO_WORKERS:-4}
 # the default is stack.sh's, read from the line that sets it (one place)
 FCGI_WRITE_WORKERS=${FCGI_WRITE_WORKERS:-$(sed -n 's/^FCGI_WRITE_WORKERS=\${FCGI_WRITE_WORKERS:-\([0-9]*\)}.*/\1/p' "$ROOT/scripts/stack.sh")}
@@ -671,9 +677,9 @@ RSS[nginx]=$([ -n "$pid" ] && hwm_kb $(children "$pid") || echo 0)
 # restarted with KEPT_ANSWERS=0 (no EPOCH_FILE: every request asks the
 # database), and the three reads again. After the memory figures, which a
 # restart would reset.
-say "restarting the stack without kept answers (KEPT_ANSWERS=0)"
+say "restarting the stack without kept answers (KEPT_ANSWERS=0, FCGI_WORKERS=$NOCACHE_WORKERS)"
 "${STACK[@]}" stop >"$OUT/stack-nocache.txt" 2>&1 || true
-env KEPT_ANSWERS=0 "${STACK[@]}" start >>"$OUT/stack-nocache.txt" 2>&1 \
+env KEPT_ANSWERS=0 "${STACK[@]/#FCGI_WORKERS=*/FCGI_WORKERS=$NOCACHE_WORKERS}" start >>"$OUT/stack-nocache.txt" 2>&1 \
 	|| { cat "$OUT/stack-nocache.txt" >&2; die "stack did not restart without kept answers"; }
 settle
 wrk_run books-nocache "$WRK_CONNS" "$BENCH_SECONDS" get.lua "$B/orders/books"
@@ -780,7 +786,7 @@ $(row new-spread "POST /orders/new, $SPREAD_N books")
 $(row pay "POST /payment/pay-order")
 $(row login "POST /user/login")
 
-Without kept answers (\`KEPT_ANSWERS=0\`, as every host of a cluster runs; no target):
+Without kept answers (\`KEPT_ANSWERS=0\`, as every host of a cluster runs, with FCGI_WORKERS=$NOCACHE_WORKERS, the stack's default then; no target):
 
 | scenario | conns | req/s | p50 ms | p99 ms | errors | statuses | ratio to the FastCGI hello | with kept answers |
 | --- | --: | --: | --: | --: | --: | --- | --- | --- |
