@@ -15,7 +15,7 @@ boot(const char *prog)
 		return NULL;
 	}
 	/* issue 11: every internal message is sealed */
-	if (mac_init(cfg_get("INTERNAL_KEY")) != MB_OK) {
+	if (mac_init(c->internal_key) != MB_OK) {
 		log_fatal("no usable INTERNAL_KEY (each key needs %d+ characters)", MAC_KEY_MIN);
 		return NULL;
 	}

@@ -168,6 +168,7 @@ cfg_parse(cfg *c, char *err, size_t cap)
 	c->db_pass = cfg_str("DB_PASS", "");
 	c->db_name = cfg_str("DB_NAME", "microbook");
 	c->db_timeout = (int)cfg_int("DB_TIMEOUT", 2, 1, 60, err, cap);
+	c->internal_key = cfg_str("INTERNAL_KEY", NULL);
 	cfg_split_keys(c, cfg_get("SESSION_KEYS"));
 	c->session_idle = cfg_int("SESSION_IDLE", 1800, 1, 86400 * 365, err, cap);
 	c->session_max = cfg_int("SESSION_MAX", 86400, 1, 86400 * 365, err, cap);
@@ -177,6 +178,7 @@ cfg_parse(cfg *c, char *err, size_t cap)
 	c->inventory_url = cfg_str("INVENTORY_URL", "ipc:///tmp/microbook-inventory.ipc");
 	c->inventory_timeout_ms = (int)cfg_int("INVENTORY_TIMEOUT_MS", 2000, 50, 60000, err, cap);
 	c->inventory_threads = (int)cfg_int("INVENTORY_THREADS", 4, 1, 64, err, cap);
+	c->inventory_stats = cfg_str("INVENTORY_STATS", NULL);
 	c->sweep_grace = cfg_int("SWEEP_GRACE", 60, 1, 86400, err, cap);
 	c->bus_url = cfg_str("BUS_URL", "ipc:///tmp/microbook-bus.ipc");
 	c->order_ttl = cfg_int("ORDER_TTL", 900, 1, 86400 * 30, err, cap);

@@ -20,6 +20,7 @@ typedef struct cfg {
 	const char *db_name;
 	int         db_timeout;        /* seconds, connect/read/write */
 
+	const char *internal_key;      /* INTERNAL_KEY: the comma list mac_init takes (mac.h) */
 	const char *session_keys[CFG_MAX_KEYS]; /* first signs, all verify */
 	int         session_nkeys;
 	int64_t     session_idle;      /* seconds */
@@ -31,6 +32,7 @@ typedef struct cfg {
 	const char *inventory_url;
 	int         inventory_timeout_ms;
 	int         inventory_threads;
+	const char *inventory_stats;   /* where the daemon writes its counts (SIGUSR2); NULL: nowhere */
 	int64_t     sweep_grace;       /* seconds before an orphan reservation is released */
 	const char *bus_url;
 	int64_t     order_ttl;         /* seconds an order may stay unpaid */

@@ -78,7 +78,7 @@ static void
 mac_load(void)
 {
 	if (!mac_set)
-		(void)mac_init(cfg_get("INTERNAL_KEY"));
+		(void)mac_init(cfg_load()->internal_key);
 }
 
 /*

@@ -186,7 +186,7 @@ main(void)
 {
 	const cfg *c = boot("inventory");
 	pthread_t workers[INVENTORY_MAX_THREADS], sweeper;
-	const char *stats = cfg_get("INVENTORY_STATS");
+	const char *stats = c != NULL ? c->inventory_stats : NULL;
 	uint64_t signals = 0, written = UINT64_MAX;
 	sigset_t stop;
 	int i, sig, nthreads;
