@@ -200,37 +200,48 @@ out:
 	return rc;
 }
 
-/* Titles are cleaned to UTF-8: jansson refuses anything else, and the book would vanish. */
-json_t *
-inv_book_json(int64_t id, const char *title, int64_t price, int64_t stock)
+/* Titles are cleaned to UTF-8: a JSON text must be UTF-8, and the book must not vanish. */
+void
+inv_book_text(jbuf *b, int64_t id, const char *title, int64_t price, int64_t stock)
 {
 	char clean[256];
 
-	return json_pack("{s:I, s:s, s:I, s:I}", "bookId", (json_int_t)id,
-	    "title", resp_utf8(title, clean, sizeof clean), "unitPrice", (json_int_t)price,
-	    "stock", (json_int_t)stock);
+	jbuf_lit(b, "{\"bookId\":");
+	jbuf_int(b, id);
+	jbuf_lit(b, ",\"title\":");
+	jbuf_str(b, resp_utf8(title, clean, sizeof clean));
+	jbuf_lit(b, ",\"unitPrice\":");
+	jbuf_int(b, price);
+	jbuf_lit(b, ",\"stock\":");
+	jbuf_int(b, stock);
+	jbuf_lit(b, "}");
 }
 
 int
-inv_books(db *d, json_t **books)
+inv_books_text(db *d, const char *head, char **text, size_t *len)
 {
 	char title[256];
 	int64_t id, price, stock;
-	int rc;
+	jbuf b = { 0 };
+	int rc, n = 0;
 
-	*books = NULL;
+	*text = NULL;
 	if ((rc = db_select(d, "SELECT id, title, unit_price, stock FROM books ORDER BY id", "")) < 0)
 		return rc;
-	*books = json_array();
-	while ((rc = db_next(d, "isii", &id, title, sizeof title, &price, &stock)) == MB_OK)
-		json_array_append_new(*books, inv_book_json(id, title, price, stock));
+	jbuf_raw(&b, head, strlen(head));
+	jbuf_lit(&b, "[");
+	while ((rc = db_next(d, "isii", &id, title, sizeof title, &price, &stock)) == MB_OK) {
+		if (n++ > 0)
+			jbuf_lit(&b, ",");
+		inv_book_text(&b, id, title, price, stock);
+	}
 	db_done(d);
+	jbuf_lit(&b, "]}");
 	if (rc < 0) {
-		json_decref(*books);
-		*books = NULL;
+		free(jbuf_take(&b, NULL));
 		return rc;
 	}
-	return MB_OK;
+	return (*text = jbuf_take(&b, len)) != NULL ? MB_OK : MB_ERROR;
 }
 
 char *

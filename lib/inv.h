@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "db.h"
+#include "jbuf.h"
 #include "resp.h"
 
 /*
@@ -65,14 +66,16 @@ char       *inv_req_encode(const inv_req *q);
 int         inv_key_ok(const char *k);
 /* Decodes and validates a request: MB_OK, or MB_DECLINED with `detail` set. */
 int         inv_req_decode(const char *buf, size_t len, inv_req *q, char *detail, size_t cap);
-/* A book as API.md and List/Get show it: {"bookId", "title", "unitPrice", "stock"}. */
-json_t     *inv_book_json(int64_t id, const char *title, int64_t price, int64_t stock);
+/* Appends a book as API.md and List/Get show it: {"bookId", "title", "unitPrice", "stock"}. */
+void        inv_book_text(jbuf *b, int64_t id, const char *title, int64_t price, int64_t stock);
 /*
- * The whole catalogue, by id, as inv_book_json objects in *books (a new
- * array): MB_OK, or a db status with *books NULL. The one catalogue query,
- * for GET /orders/books and the daemon's List.
+ * The whole catalogue, by id: the text head (an object's opening, up to
+ * its key) followed by the array of inv_book_text objects and "}", in
+ * *text (malloc'd) and *len: MB_OK, or a db status (MB_ERROR: out of
+ * memory) with *text NULL. The one catalogue query, for GET /orders/books
+ * ({"books":) and the daemon's List ({"ok":true,"books":).
  */
-int         inv_books(db *d, json_t **books);
+int         inv_books_text(db *d, const char *head, char **text, size_t *len);
 /* Replies: success with `data`'s members merged in (taken), or an error. */
 char       *inv_reply_ok(json_t *data);
 char       *inv_reply_err(mb_err code, const char *detail);

@@ -275,10 +275,10 @@ inv_release(db *d, int64_t hid, int sweeping)
 static char *
 inv_list(db *d)
 {
-	json_t *books;
-	int rc = inv_books(d, &books);
+	char *text;
+	int rc = inv_books_text(d, "{\"ok\":true,\"books\":", &text, NULL);
 
-	return rc == MB_OK ? inv_reply_ok(json_pack("{s:o}", "books", books)) : inv_db_err(rc);
+	return rc == MB_OK ? text : inv_db_err(rc);
 }
 
 static char *
@@ -286,6 +286,7 @@ inv_get(db *d, const inv_req *q)
 {
 	char title[256];
 	int64_t id, price, stock;
+	jbuf b = { 0 };
 	int rc;
 
 	rc = db_row(d, "SELECT id, title, unit_price, stock FROM books WHERE id = ?", "i", "isii",
@@ -294,7 +295,10 @@ inv_get(db *d, const inv_req *q)
 		return inv_db_err(rc);
 	if (rc == MB_NONE)
 		return inv_reply_err(E_NOT_FOUND, "no such book");
-	return inv_reply_ok(json_pack("{s:o}", "book", inv_book_json(id, title, price, stock)));
+	jbuf_lit(&b, "{\"ok\":true,\"book\":");
+	inv_book_text(&b, id, title, price, stock);
+	jbuf_lit(&b, "}");
+	return jbuf_take(&b, NULL); /* NULL: answered "out of memory" (main.c) */
 }
 
 char *

@@ -2,7 +2,7 @@
  * inventory: the daemon that owns stock. Each worker thread has its own
  * database connection; the handlers below are the only SQL that writes
  * books and inventory_history, and Sell writes the new order row with its
- * reservation (sql/007_sell_order.sql) (the catalogue read, inv_books, is shared
+ * reservation (sql/007_sell_order.sql) (the catalogue read, inv_books_text, is shared
  * with GET /orders/books).
  */
 #ifndef MB_INVENTORY_H

@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "epoch.h"
 #include "inv.h"
+#include "jbuf.h"
 #include "log.h"
 #include "order.h"
 #include "orders.h"
@@ -43,18 +44,46 @@ orders_init(app_ctx *x)
 }
 
 /* A timestamp as the API shows it: ISO 8601 UTC, or null. */
-static json_t *
-order_ts(const char *s)
+static void
+order_ts(jbuf *b, const char *s)
 {
-	return *s == '\0' ? json_null() : json_string(s);
+	if (*s == '\0')
+		jbuf_lit(b, "null");
+	else
+		jbuf_str(b, s);
 }
 
-static json_t *
-order_json(order *o)
+/* Appends an order as API.md shows it. */
+static void
+order_text(jbuf *b, const order *o)
 {
-	return json_pack("{s:I, s:I, s:I, s:s, s:o, s:o}", "orderId", (json_int_t)o->id,
-	    "bookId", (json_int_t)o->book_id, "unitPrice", (json_int_t)o->unit_price,
-	    "state", o->state, "createdAt", order_ts(o->created), "paidAt", order_ts(o->paid));
+	jbuf_lit(b, "{\"orderId\":");
+	jbuf_int(b, o->id);
+	jbuf_lit(b, ",\"bookId\":");
+	jbuf_int(b, o->book_id);
+	jbuf_lit(b, ",\"unitPrice\":");
+	jbuf_int(b, o->unit_price);
+	jbuf_lit(b, ",\"state\":");
+	jbuf_str(b, o->state);
+	jbuf_lit(b, ",\"createdAt\":");
+	order_ts(b, o->created);
+	jbuf_lit(b, ",\"paidAt\":");
+	order_ts(b, o->paid);
+	jbuf_lit(b, "}");
+}
+
+/* Answers one order with status. */
+static int
+order_ok(app_answer *a, int status, const order *o)
+{
+	jbuf b = { 0 };
+	size_t len;
+	char *text;
+
+	order_text(&b, o);
+	if ((text = jbuf_take(&b, &len)) == NULL)
+		return app_fail(a, E_INTERNAL, "out of memory");
+	return app_ok_raw_owned(a, status, text, len);
 }
 
 /* The caller's order `id`: MB_OK, MB_NONE (absent or someone else's), or an error. */
@@ -72,7 +101,7 @@ order_answer(app_ctx *x, app_answer *a, int status, int64_t id, int64_t uid)
 	int rc = order_load(x->db, id, uid, &o);
 
 	if (rc == MB_OK)
-		return app_ok(a, status, order_json(&o));
+		return order_ok(a, status, &o);
 	return app_fail_lookup(a, rc, "order");
 }
 
@@ -112,21 +141,17 @@ orders_release(app_ctx *x, const app_req *r, int64_t history_id)
 }
 
 /*
- * Answers `data` (a {...} to be serialised) as a 200, and keeps its text in
- * the cache under key for epoch: the answer is written from the kept text
- * (valid until the next cache_put), or from its own when it is not kept.
+ * Answers text (a rendered {...}, len bytes, taken) as a 200, and keeps it
+ * in the cache under key for epoch: the answer is written from the kept
+ * text (valid until the next cache_put), or from its own when it is not kept.
  */
 static int
-orders_answer_cached(app_answer *a, const char *key, uint64_t epoch, json_t *data)
+orders_answer_cached(app_answer *a, const char *key, uint64_t epoch, char *text, size_t len)
 {
-	char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
 	const char *kept;
-	size_t len;
 
-	json_decref(data);
 	if (text == NULL)
 		return app_fail(a, E_INTERNAL, "out of memory");
-	len = strlen(text);
 	if ((kept = cache_put(key, epoch, text, len)) != NULL)
 		return app_ok_raw(a, 200, kept, len);
 	return app_ok_raw_owned(a, 200, text, len);
@@ -146,15 +171,16 @@ orders_books(app_ctx *x, const app_req *r, app_answer *a)
 	uint64_t epoch = epoch_get(EPOCH_CATALOGUE); /* read before the database */
 	size_t len;
 	const char *hit = cache_get("books", epoch, &len);
-	json_t *books;
+	char *text;
 	int rc;
 
 	(void)r;
 	if (hit != NULL)
 		return app_ok_raw(a, 200, hit, len);
-	if ((rc = inv_books(x->db, &books)) != MB_OK)
-		return app_fail_db(a, rc);
-	return orders_answer_cached(a, "books", epoch, json_pack("{s:o}", "books", books));
+	if ((rc = inv_books_text(x->db, "{\"books\":", &text, &len)) != MB_OK)
+		return rc == MB_ERROR && text == NULL ? app_fail(a, E_INTERNAL, "out of memory")
+		    : app_fail_db(a, rc);
+	return orders_answer_cached(a, "books", epoch, text, len);
 }
 
 /*
@@ -203,7 +229,7 @@ orders_new(app_ctx *x, const app_req *r, app_answer *a)
 		return app_fail(a, E_INTERNAL, "bad Sell reply from the inventory service");
 	/* a new order's epoch bumps (catalogue, this user's lists) are the
 	 * daemon's, after its COMMIT: also when this reply is lost */
-	return app_ok(a, kept ? 200 : 201, order_json(&o));
+	return order_ok(a, kept ? 200 : 201, &o);
 }
 
 int
@@ -213,9 +239,10 @@ orders_list(app_ctx *x, const app_req *r, app_answer *a)
 	int64_t limit = ORDERS_LIMIT_DEFAULT, before = INT64_MAX, last = 0;
 	char key[CACHE_KEY_MAX];
 	const char *hit;
+	char *text;
 	size_t len;
 	uint64_t epoch;
-	json_t *list;
+	jbuf b = { 0 };
 	auth_user u;
 	order o;
 	int rc, n = 0;
@@ -241,19 +268,26 @@ orders_list(app_ctx *x, const app_req *r, app_answer *a)
 	    "WHERE user_id = ? AND id < ? ORDER BY id DESC LIMIT ?", "iii", u.id, before, limit + 1);
 	if (rc < 0)
 		return app_fail_db(a, rc);
-	list = json_array();
+	jbuf_lit(&b, "{\"orders\":[");
 	while ((rc = db_next(x->db, ORDER_FMT, ORDER_OUT(&o))) == MB_OK && n < limit) {
-		json_array_append_new(list, order_json(&o));
+		if (n++ > 0)
+			jbuf_lit(&b, ",");
+		order_text(&b, &o);
 		last = o.id;
-		n++;
 	}
 	db_done(x->db);
 	if (rc < 0) {
-		json_decref(list);
+		free(jbuf_take(&b, NULL));
 		return app_fail_db(a, rc);
 	}
-	return orders_answer_cached(a, key, epoch, json_pack("{s:o, s:o}", "orders", list,
-	    "next", rc == MB_OK ? json_integer(last) : json_null()));
+	jbuf_lit(&b, "],\"next\":");
+	if (rc == MB_OK) /* the row past the page: there is a next one */
+		jbuf_int(&b, last);
+	else
+		jbuf_lit(&b, "null");
+	jbuf_lit(&b, "}");
+	text = jbuf_take(&b, &len);
+	return orders_answer_cached(a, key, epoch, text, len);
 }
 
 int
@@ -293,7 +327,7 @@ orders_cancel(app_ctx *x, const app_req *r, app_answer *a)
 	snprintf(o.state, sizeof o.state, "%s", oi.state);
 	snprintf(o.created, sizeof o.created, "%s", oi.created);
 	o.paid[0] = '\0';
-	return app_ok(a, 200, order_json(&o));
+	return order_ok(a, 200, &o);
 }
 
 int
