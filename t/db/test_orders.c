@@ -90,18 +90,21 @@ test_cancel(void **state)
 	int64_t open = tdb_order(uid, ORDER_UNPAID, 10), paid = tdb_order(uid, ORDER_PAID, 10);
 	char cookie[SESSION_MAX_VALUE + 32], form[64];
 	app_answer a;
+	json_t *d;
 
 	(void)state;
 	assert_non_null(tdb_x.inv = inv_client_new("ipc:///tmp/microbook-unit-nobody.ipc", 200));
 	tdb_session(uid, cookie, sizeof cookie);
 	snprintf(form, sizeof form, "orderId=%lld", (long long)open);
 	assert_int_equal(tdb_call(orders_cancel, form, cookie, NULL, &a), 200);
-	assert_string_equal(json_string_value(json_object_get(a.data, "state")), ORDER_CANCELLED);
+	assert_non_null(d = tdb_data(&a));
+	assert_string_equal(json_string_value(json_object_get(d, "state")), ORDER_CANCELLED);
 	assert_int_equal(tdb_int(&a, "orderId"), open);
 	assert_int_equal(tdb_int(&a, "bookId"), 1);
 	assert_int_equal(tdb_int(&a, "unitPrice"), 10);
-	assert_non_null(json_string_value(json_object_get(a.data, "createdAt")));
-	assert_true(json_is_null(json_object_get(a.data, "paidAt")));
+	assert_non_null(json_string_value(json_object_get(d, "createdAt")));
+	assert_true(json_is_null(json_object_get(d, "paidAt")));
+	json_decref(d);
 	assert_string_equal(tdb_order_state(open), ORDER_CANCELLED);
 	app_answer_free(&a);
 
