@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct jbuf {
 	char  *p;
@@ -23,7 +24,8 @@ typedef struct jbuf {
 
 /* Appends n bytes as they are (JSON punctuation, keys, a text already JSON). */
 void  jbuf_raw(jbuf *b, const char *s, size_t n);
-#define jbuf_lit(b, s) jbuf_raw((b), (s), sizeof(s) - 1)
+/* Appends a NUL-terminated text as it is (a literal: its strlen is folded at compile time). */
+#define jbuf_lit(b, s) jbuf_raw((b), (s), strlen(s))
 /* Appends s as a JSON string: quoted and escaped. */
 void  jbuf_str(jbuf *b, const char *s);
 /* Appends v as a JSON number. */
