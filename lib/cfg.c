@@ -177,7 +177,7 @@ cfg_parse(cfg *c, char *err, size_t cap)
 	c->epoch_file = cfg_str("EPOCH_FILE", NULL);
 	c->inventory_url = cfg_str("INVENTORY_URL", "ipc:///tmp/microbook-inventory.ipc");
 	c->inventory_timeout_ms = (int)cfg_int("INVENTORY_TIMEOUT_MS", 2000, 50, 60000, err, cap);
-	c->inventory_threads = (int)cfg_int("INVENTORY_THREADS", 4, 1, 64, err, cap);
+	c->inventory_threads = (int)cfg_int("INVENTORY_THREADS", 2, 1, 64, err, cap);
 	c->inventory_stats = cfg_str("INVENTORY_STATS", NULL);
 	c->sweep_grace = cfg_int("SWEEP_GRACE", 60, 1, 86400, err, cap);
 	c->bus_url = cfg_str("BUS_URL", "ipc:///tmp/microbook-bus.ipc");

@@ -17,6 +17,7 @@
 #include "states.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static char *
@@ -24,6 +25,17 @@ inv_db_err(int rc)
 {
 	return inv_reply_err(rc == MB_UNAVAIL || rc == MB_AGAIN ? E_UNAVAILABLE : E_INTERNAL,
 	    "inventory database error");
+}
+
+/* The reply of a Sell that made (or, kept, found) an order: the order's columns. */
+static char *
+inv_sold_reply(int64_t oid, int64_t hid, int64_t book, int64_t price, const char *state,
+    const char *created, const char *paid, int kept)
+{
+	return inv_reply_ok(json_pack("{s:I, s:I, s:I, s:I, s:s, s:s, s:o, s:b}",
+	    "orderId", (json_int_t)oid, "historyId", (json_int_t)hid, "bookId", (json_int_t)book,
+	    "unitPrice", (json_int_t)price, "state", state, "createdAt", created,
+	    "paidAt", paid[0] != '\0' ? json_string(paid) : json_null(), "kept", kept));
 }
 
 /*
@@ -42,7 +54,6 @@ inv_sell_once(db *d, const cfg *c, const inv_req *q, int *st)
 {
 	char result[32], state[16], created[32], paid[32];
 	int64_t oid, hid, book, price;
-	json_t *o;
 
 	*st = db_row(d, "CALL sell_order(?, ?, ?, ?, ?)", "siizi", "siiiistt", q->id, q->user_id,
 	    q->book_id, q->idem_key[0] != '\0' ? q->idem_key : NULL, c->max_open_orders,
@@ -59,12 +70,8 @@ inv_sell_once(db *d, const cfg *c, const inv_req *q, int *st)
 			epoch_bump(EPOCH_CATALOGUE);
 			epoch_bump(epoch_user(q->user_id));
 		}
-		o = json_pack("{s:I, s:I, s:I, s:I, s:s, s:s, s:o, s:b}", "orderId", (json_int_t)oid,
-		    "historyId", (json_int_t)hid, "bookId", (json_int_t)book,
-		    "unitPrice", (json_int_t)price, "state", state, "createdAt", created,
-		    "paidAt", paid[0] != '\0' ? json_string(paid) : json_null(),
-		    "kept", strcmp(result, "kept") == 0);
-		return inv_reply_ok(o);
+		return inv_sold_reply(oid, hid, book, price, state, created, paid,
+		    strcmp(result, "kept") == 0);
 	}
 	if (strcmp(result, "OUT_OF_STOCK") == 0)
 		return inv_reply_err(E_OUT_OF_STOCK, "this book has no stock left");
@@ -114,6 +121,62 @@ inv_sell(db *d, const cfg *c, const inv_req *q)
 			st = MB_AGAIN;
 	} while (db_try_again(&t, st));
 	return reply;
+}
+
+/*
+ * Several Sells in one transaction: one CALL of sell_batch (sql/010), which
+ * makes every order or none. What it did not make (a refusal, a duplicate
+ * or a failure anywhere in the batch: it answers 'fallback' or fails
+ * having rolled back) each Sell makes alone through inv_sell, so each gets
+ * the answer it would have had alone. That is safe however far the batch
+ * got: a batch that committed but whose answer was cut off is met by
+ * sell_order as a re-sent request (the same request ids) and answered with
+ * the orders it made.
+ */
+void
+inventory_sell_batch(db *d, const cfg *c, const inv_req *const *qs, int n, char **replies)
+{
+	char result[16], created[32], *batch;
+	int64_t seq, oid, hid, price;
+	jbuf b = { 0 };
+	int i, rc, sold = 0;
+
+	for (i = 0; i < n; i++) {
+		replies[i] = NULL;
+		jbuf_lit(&b, i == 0 ? "[" : ",");
+		jbuf_lit(&b, "{\"r\":");
+		jbuf_str(&b, qs[i]->id);
+		jbuf_lit(&b, ",\"u\":");
+		jbuf_int(&b, qs[i]->user_id);
+		jbuf_lit(&b, ",\"b\":");
+		jbuf_int(&b, qs[i]->book_id);
+		if (qs[i]->idem_key[0] != '\0') {
+			jbuf_lit(&b, ",\"k\":");
+			jbuf_str(&b, qs[i]->idem_key);
+		}
+		jbuf_lit(&b, "}");
+	}
+	jbuf_lit(&b, "]");
+	batch = jbuf_take(&b, NULL);
+	if (n >= 2 && n <= INVENTORY_BATCH_MAX && batch != NULL &&
+	    (rc = db_select(d, "CALL sell_batch(?, ?)", "si", batch, c->max_open_orders)) == MB_OK) {
+		while ((rc = db_next(d, "siiiit", result, sizeof result, &seq, &oid, &hid, &price,
+		    created, sizeof created)) == MB_OK) {
+			if (strcmp(result, "sold") != 0 || seq < 1 || seq > n || replies[seq - 1] != NULL)
+				continue;
+			replies[seq - 1] = inv_sold_reply(oid, hid, qs[seq - 1]->book_id, price,
+			    ORDER_UNPAID, created, "", 0);
+			epoch_bump(epoch_user(qs[seq - 1]->user_id));
+			sold++;
+		}
+		db_done(d);
+	}
+	free(batch);
+	if (sold > 0)
+		epoch_bump(EPOCH_CATALOGUE);
+	for (i = 0; i < n; i++)
+		if (replies[i] == NULL)
+			replies[i] = inv_sell(d, c, qs[i]);
 }
 
 /*

@@ -16,6 +16,13 @@
  * max_open_orders); returns the reply (malloc'd JSON).
  */
 char *inventory_handle(db *d, const cfg *c, const inv_req *q);
+/*
+ * Sells gathered by one worker thread, 2 to INVENTORY_BATCH_MAX of them:
+ * made in one transaction when they all can be, else each alone; a reply
+ * for each in replies[i] (malloc'd JSON, as inventory_handle's).
+ */
+#define INVENTORY_BATCH_MAX 16
+void  inventory_sell_batch(db *d, const cfg *c, const inv_req *const *qs, int n, char **replies);
 /* One pass of the sweep: releases orphaned and closed-order reservations. */
 int   inventory_sweep(db *d, int64_t grace_s);
 

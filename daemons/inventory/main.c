@@ -83,74 +83,144 @@ inventory_stats_write(const char *path, uint64_t signals)
 	}
 }
 
+/* One request a worker thread took off the socket, and its reply. */
+typedef struct inv_msg {
+	void   *body, *control;  /* nanomsg's: the message and its routing header */
+	int     n;               /* the body's length */
+	inv_req q;
+	char   *reply;           /* set when answered (a refusal before it runs, or its result) */
+	int64_t t0;
+} inv_msg;
+
+/* Takes the next request (flags: 0 or NN_DONTWAIT): 0, or -1 (nn_errno says why). */
+static int
+inv_recv(inv_msg *m, int flags)
+{
+	struct nn_msghdr hdr;
+	struct nn_iovec iov;
+
+	memset(m, 0, sizeof *m);
+	memset(&hdr, 0, sizeof hdr);
+	iov.iov_base = &m->body;
+	iov.iov_len = NN_MSG;
+	hdr.msg_iov = &iov;
+	hdr.msg_iovlen = 1;
+	hdr.msg_control = &m->control;
+	hdr.msg_controllen = NN_MSG;
+	if ((m->n = nn_recvmsg(inv_sock, &hdr, flags)) < 0)
+		return -1;
+	m->t0 = clock_mono_us();
+	return 0;
+}
+
+/* Checks the seal and decodes: a request refused here gets its reply now. */
+static void
+inv_open(inv_msg *m)
+{
+	char detail[160];
+	const char *payload, *why;
+	size_t plen;
+
+	if (mac_open(INV_MAC_REQ, "", clock_wall_s(), m->body, (size_t)m->n, &payload, &plen, &why)
+	    != MB_OK) {
+		/* a stranger, a wrong key or a stale capture: answered, never run */
+		log_msg("warn", NULL, "refused a request (%d bytes): %s", m->n, why);
+		inventory_count(STAT_REFUSED);
+		m->reply = inv_reply_err(E_UNAUTHENTICATED, why);
+	} else if (inv_req_decode(payload, plen, &m->q, detail, sizeof detail) != MB_OK) {
+		log_msg("warn", NULL, "bad request: %s", detail);
+		inventory_count(STAT_BAD);
+		m->reply = inv_reply_err(E_INVALID_ARGUMENT, detail);
+	} else
+		inventory_count((int)m->q.method);
+	nn_freemsg(m->body);
+	m->body = NULL;
+}
+
+/* Logs the request, seals the reply for it and sends it back along its route. */
+static void
+inv_send(inv_msg *m)
+{
+	struct nn_msghdr hdr;
+	struct nn_iovec iov;
+	inv_req *q = &m->q;
+	char *reply = m->reply;
+
+	if (reply == NULL)
+		reply = inv_reply_err(E_INTERNAL, "out of memory");
+	log_msg("info", q->ref, "%s id=%s book=%lld history=%lld -> %.160s %lldus",
+	    inv_method_name(q->method), q->id, (long long)q->book_id, (long long)q->history_id,
+	    reply ? reply : "-", (long long)(clock_mono_us() - m->t0));
+	if (reply != NULL && q->id[0] != '\0') { /* sealed for this request (inv.h) */
+		char *sealed = mac_seal(INV_MAC_REP, q->id, clock_wall_s(), reply, strlen(reply));
+
+		free(reply);
+		reply = sealed;
+	}
+	memset(&hdr, 0, sizeof hdr);
+	iov.iov_base = reply;
+	iov.iov_len = reply ? strlen(reply) : 0;
+	hdr.msg_iov = &iov;
+	hdr.msg_iovlen = 1;
+	hdr.msg_control = &m->control;
+	hdr.msg_controllen = NN_MSG;
+	if (reply == NULL || nn_sendmsg(inv_sock, &hdr, 0) < 0)
+		nn_freemsg(m->control);
+	free(reply);
+	m->reply = NULL;
+}
+
+/*
+ * A worker thread: it waits for a request, then takes whatever more is
+ * already waiting (up to INVENTORY_BATCH_MAX, without waiting for any), so
+ * that under load the Sells that queued while every thread was busy are
+ * made in one transaction (inventory_sell_batch: sql/010); the other
+ * requests, and a Sell alone, are answered one by one as before. Nothing
+ * waits for a batch to fill: an idle daemon answers each request at once.
+ */
 static void *
 inventory_worker(void *arg)
 {
 	const cfg *c = cfg_load();
 	db *d = db_new(c, NULL);
+	inv_msg m[INVENTORY_BATCH_MAX];
+	const inv_req *sells[INVENTORY_BATCH_MAX];
+	char *replies[INVENTORY_BATCH_MAX];
+	int at[INVENTORY_BATCH_MAX];
 
 	(void)arg;
 	if (d == NULL)
 		return NULL;
 	for (;;) {
-		struct nn_msghdr hdr;
-		struct nn_iovec iov;
-		void *body = NULL, *control = NULL;
-		char detail[160], *reply;
-		const char *payload, *why;
-		size_t plen;
-		inv_req q;
-		int64_t t0;
-		int n;
+		int n, i, k = 0;
 
-		memset(&hdr, 0, sizeof hdr);
-		iov.iov_base = &body;
-		iov.iov_len = NN_MSG;
-		hdr.msg_iov = &iov;
-		hdr.msg_iovlen = 1;
-		hdr.msg_control = &control;
-		hdr.msg_controllen = NN_MSG;
-		if ((n = nn_recvmsg(inv_sock, &hdr, 0)) < 0) {
+		if (inv_recv(&m[0], 0) < 0) {
 			if (nn_errno() == ETERM || inv_stopping)
 				break;
 			continue;
 		}
-		t0 = clock_mono_us();
-		memset(&q, 0, sizeof q);
-		if (mac_open(INV_MAC_REQ, "", clock_wall_s(), body, (size_t)n, &payload, &plen, &why)
-		    != MB_OK) {
-			/* a stranger, a wrong key or a stale capture: answered, never run */
-			log_msg("warn", NULL, "refused a request (%d bytes): %s", n, why);
-			inventory_count(STAT_REFUSED);
-			reply = inv_reply_err(E_UNAUTHENTICATED, why);
-		} else if (inv_req_decode(payload, plen, &q, detail, sizeof detail) != MB_OK) {
-			log_msg("warn", NULL, "bad request: %s", detail);
-			inventory_count(STAT_BAD);
-			reply = inv_reply_err(E_INVALID_ARGUMENT, detail);
-		} else {
-			db_ref(d, q.ref);
-			inventory_count((int)q.method);
-			reply = inventory_handle(d, c, &q);
+		for (n = 1; n < INVENTORY_BATCH_MAX && inv_recv(&m[n], NN_DONTWAIT) == 0; n++)
+			;
+		for (i = 0; i < n; i++) {
+			inv_open(&m[i]);
+			if (m[i].reply == NULL && m[i].q.method == INV_SELL) {
+				at[k] = i;
+				sells[k++] = &m[i].q;
+			}
 		}
-		nn_freemsg(body);
-		if (reply == NULL)
-			reply = inv_reply_err(E_INTERNAL, "out of memory");
-		log_msg("info", q.ref, "%s id=%s book=%lld history=%lld -> %.160s %lldus",
-		    inv_method_name(q.method), q.id, (long long)q.book_id, (long long)q.history_id,
-		    reply ? reply : "-", (long long)(clock_mono_us() - t0));
-		if (reply != NULL && q.id[0] != '\0') { /* sealed for this request (inv.h) */
-			char *sealed = mac_seal(INV_MAC_REP, q.id, clock_wall_s(), reply, strlen(reply));
-
-			free(reply);
-			reply = sealed;
+		if (k >= 2) {
+			db_ref(d, sells[0]->ref);
+			inventory_sell_batch(d, c, sells, k, replies);
+			for (i = 0; i < k; i++)
+				m[at[i]].reply = replies[i];
 		}
-		iov.iov_base = reply;
-		iov.iov_len = reply ? strlen(reply) : 0;
-		hdr.msg_control = &control;
-		hdr.msg_controllen = NN_MSG;
-		if (reply == NULL || nn_sendmsg(inv_sock, &hdr, 0) < 0)
-			nn_freemsg(control);
-		free(reply);
+		for (i = 0; i < n; i++) {
+			if (m[i].reply == NULL) {
+				db_ref(d, m[i].q.ref);
+				m[i].reply = inventory_handle(d, c, &m[i].q);
+			}
+			inv_send(&m[i]);
+		}
 	}
 	db_free(d);
 	return NULL;

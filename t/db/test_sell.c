@@ -405,6 +405,167 @@ test_procedure_is_invoker(void **state)
 	assert_string_equal(security, "INVOKER");
 }
 
+/* A Sell of uid for book b (key: the Idempotency-Key or NULL), with a fresh id. */
+static inv_req
+sq(int64_t uid, int64_t b, const char *key)
+{
+	inv_req q;
+
+	memset(&q, 0, sizeof q);
+	inv_new_id(q.id);
+	snprintf(q.ref, sizeof q.ref, "unit-batch");
+	q.method = INV_SELL;
+	q.user_id = uid;
+	q.book_id = b;
+	snprintf(q.idem_key, sizeof q.idem_key, "%s", key ? key : "");
+	return q;
+}
+
+/* qs through the real batch handler; each reply, parsed, in out[]. */
+static void
+sell_batch(const inv_req *qs, int n, json_t **out)
+{
+	const inv_req *p[INVENTORY_BATCH_MAX];
+	char *r[INVENTORY_BATCH_MAX];
+	int i;
+
+	for (i = 0; i < n; i++)
+		p[i] = &qs[i];
+	inventory_sell_batch(tdb_x.db, &tdb_c, p, n, r);
+	for (i = 0; i < n; i++) {
+		assert_non_null(r[i]);
+		assert_non_null(out[i] = json_loads(r[i], 0, NULL));
+		free(r[i]);
+	}
+	assert_false(db_in_tx(tdb_x.db));
+	no_tx_left();
+}
+
+/*
+ * Sells gathered together are made in one transaction (sql/010): every
+ * order as a Sell alone would make it, one createdAt for all, each book's
+ * stock down by its count; the same batch again (a re-send) answers the
+ * same orders and makes nothing.
+ */
+static void
+test_sell_batch_makes_every_order(void **state)
+{
+	int64_t u1 = tdb_user(tdb_name("batch")), u2 = tdb_user(tdb_name("batch"));
+	int64_t b = book(10), b2 = book(10), hid, hstate;
+	char idem[72], req_id[40];
+	inv_req qs[3] = { sq(u1, b, NULL), sq(u2, b, "bk-1"), sq(u1, b2, NULL) };
+	json_t *o[3], *again[3];
+	int i;
+
+	(void)state;
+	sell_batch(qs, 3, o);
+	for (i = 0; i < 3; i++) {
+		assert_true(json_is_true(json_object_get(o[i], "ok")));
+		assert_true(json_is_false(json_object_get(o[i], "kept")));
+		assert_int_equal(num(o[i], "bookId"), qs[i].book_id);
+		assert_int_equal(num(o[i], "unitPrice"), 1234);
+		assert_string_equal(str(o[i], "state"), ORDER_UNPAID);
+		assert_true(json_is_null(json_object_get(o[i], "paidAt")));
+		/* one transaction: one timestamp */
+		assert_string_equal(str(o[i], "createdAt"), str(o[0], "createdAt"));
+		/* the rows: this user's order, its reservation made by this request */
+		assert_int_equal(db_row(tdb_x.db, "SELECT h.id, h.state, h.req_id, "
+		    "COALESCE(o.idem_key, '') FROM orders o JOIN inventory_history h ON h.id = "
+		    "o.history_id WHERE o.id = ? AND o.user_id = ? AND o.book_id = ? AND "
+		    "o.state = ? AND h.user_id = o.user_id AND h.book_id = o.book_id", "iiis",
+		    "iiss", num(o[i], "orderId"), qs[i].user_id, qs[i].book_id, ORDER_UNPAID,
+		    &hid, &hstate, req_id, sizeof req_id, idem, sizeof idem), MB_OK);
+		assert_int_equal(hid, num(o[i], "historyId"));
+		assert_int_equal(hstate, HIST_RESERVED);
+		assert_string_equal(req_id, qs[i].id);
+		assert_string_equal(idem, qs[i].idem_key);
+	}
+	assert_true(num(o[0], "orderId") != num(o[1], "orderId"));
+	assert_true(num(o[1], "orderId") != num(o[2], "orderId"));
+	assert_int_equal(STOCK(b), 8);
+	assert_int_equal(STOCK(b2), 9);
+
+	/* re-sent: the same answers, nothing more made */
+	sell_batch(qs, 3, again);
+	for (i = 0; i < 3; i++) {
+		assert_true(json_equal(again[i], o[i]));
+		json_decref(again[i]);
+		json_decref(o[i]);
+	}
+	assert_int_equal(STOCK(b), 8);
+	assert_int_equal(STOCK(b2), 9);
+	assert_int_equal(ORDERS_OF(u1), 2);
+	assert_int_equal(ORDERS_OF(u2), 1);
+}
+
+/*
+ * A batch that cannot be made whole (sold out within it, no such book, one
+ * key twice, over the cap) is made Sell by Sell: each answered as alone,
+ * in the order they came.
+ */
+static void
+test_sell_batch_refusals_as_alone(void **state)
+{
+	int64_t u1 = tdb_user(tdb_name("batchr")), u2 = tdb_user(tdb_name("batchr"));
+	int64_t u3 = tdb_user(tdb_name("batchr")), last = book(1), b = book(10);
+	inv_req qs[5] = { sq(u1, last, NULL), sq(u2, last, NULL), sq(u1, 999999999, NULL),
+	    sq(u3, b, "same"), sq(u3, b, "same") };
+	inv_req capped[2] = { sq(u2, b, NULL), sq(u2, b, NULL) };
+	json_t *o[5];
+
+	(void)state;
+	sell_batch(qs, 5, o);
+	assert_true(json_is_true(json_object_get(o[0], "ok")));
+	refused_with(o[1], "OUT_OF_STOCK", "this book has no stock left");
+	refused_with(o[2], "NOT_FOUND", "no such book");
+	assert_true(json_is_false(json_object_get(o[3], "kept")));
+	assert_true(json_is_true(json_object_get(o[4], "kept")));
+	assert_int_equal(num(o[4], "orderId"), num(o[3], "orderId"));
+	json_decref(o[0]);
+	json_decref(o[3]);
+	json_decref(o[4]);
+	assert_int_equal(STOCK(last), 0);
+	assert_int_equal(STOCK(b), 9);
+	assert_int_equal(ORDERS_OF(u1), 1);
+	assert_int_equal(ORDERS_OF(u2), 0);
+	assert_int_equal(ORDERS_OF(u3), 1);
+
+	/* a cap of 1: the first of u2's two is made, the second refused */
+	tdb_c.max_open_orders = 1;
+	sell_batch(capped, 2, o);
+	tdb_c.max_open_orders = 0;
+	assert_true(json_is_true(json_object_get(o[0], "ok")));
+	json_decref(o[0]);
+	assert_false(json_is_true(json_object_get(o[1], "ok")));
+	assert_string_equal(str(o[1], "code"), "TOO_MANY_OPEN_ORDERS");
+	json_decref(o[1]);
+	assert_int_equal(ORDERS_OF(u2), 1);
+	assert_int_equal(STOCK(b), 8);
+}
+
+/* With a cap, a batch within it is made whole: the users' open orders and the batch's counted. */
+static void
+test_sell_batch_within_cap(void **state)
+{
+	int64_t u1 = tdb_user(tdb_name("batchc")), u2 = tdb_user(tdb_name("batchc")), b = book(10);
+	inv_req qs[3] = { sq(u1, b, NULL), sq(u1, b, NULL), sq(u2, b, NULL) };
+	json_t *o[3];
+	int i;
+
+	(void)state;
+	tdb_c.max_open_orders = 2;
+	sell_batch(qs, 3, o);
+	tdb_c.max_open_orders = 0;
+	for (i = 0; i < 3; i++) {
+		assert_true(json_is_true(json_object_get(o[i], "ok")));
+		assert_string_equal(str(o[i], "createdAt"), str(o[0], "createdAt"));
+	}
+	for (i = 0; i < 3; i++)
+		json_decref(o[i]);
+	assert_int_equal(ORDERS_OF(u1), 2);
+	assert_int_equal(STOCK(b), 7);
+}
+
 int
 main(void)
 {
@@ -414,6 +575,9 @@ main(void)
 		cmocka_unit_test(test_sell_open_orders_cap),
 		cmocka_unit_test(test_sell_refusals),
 		cmocka_unit_test(test_sell_precedence),
+		cmocka_unit_test(test_sell_batch_makes_every_order),
+		cmocka_unit_test(test_sell_batch_refusals_as_alone),
+		cmocka_unit_test(test_sell_batch_within_cap),
 		cmocka_unit_test(test_procedure_is_invoker),
 	};
 

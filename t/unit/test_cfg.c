@@ -149,7 +149,7 @@ test_bad_numbers(void **state)
 	(void)state;
 	assert_int_equal(c->order_ttl, 900);
 	assert_int_equal(c->sweep_grace, 60);
-	assert_int_equal(c->inventory_threads, 4);
+	assert_int_equal(c->inventory_threads, 2);
 	assert_non_null(cfg_error());
 	assert_string_equal(cfg_error(),
 	    "invalid setting INVENTORY_THREADS=-3: not a whole number in [1, 64]");
