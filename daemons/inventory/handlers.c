@@ -139,7 +139,7 @@ inventory_sell_batch(db *d, const cfg *c, const inv_req *const *qs, int n, char 
 	char result[16], created[32], *batch;
 	int64_t seq, oid, hid, price;
 	jbuf b = { 0 };
-	int i, rc, sold = 0;
+	int i, rc = MB_OK, sold = 0;
 
 	for (i = 0; i < n; i++) {
 		replies[i] = NULL;
@@ -174,9 +174,12 @@ inventory_sell_batch(db *d, const cfg *c, const inv_req *const *qs, int n, char 
 	free(batch);
 	if (sold > 0)
 		epoch_bump(EPOCH_CATALOGUE);
+	/* the database out of reach (after db.c's own reconnect): each Sell alone
+	 * would wait for it again, one after the other; they are all 503 now (a
+	 * Sell whose answer is lost may have made its order: docs/API.md) */
 	for (i = 0; i < n; i++)
 		if (replies[i] == NULL)
-			replies[i] = inv_sell(d, c, qs[i]);
+			replies[i] = rc == MB_UNAVAIL ? inv_db_err(rc) : inv_sell(d, c, qs[i]);
 }
 
 /*

@@ -566,6 +566,35 @@ test_sell_batch_within_cap(void **state)
 	assert_int_equal(STOCK(b), 7);
 }
 
+/* The database out of reach: every Sell of the batch is UNAVAILABLE, nothing written. */
+static void
+test_sell_batch_database_down(void **state)
+{
+	int64_t uid = tdb_user(tdb_name("batchd")), b = book(10);
+	inv_req qs[3] = { sq(uid, b, NULL), sq(uid, b, NULL), sq(uid, b, "down") };
+	const inv_req *p[3] = { &qs[0], &qs[1], &qs[2] };
+	cfg down = *tdb_x.cfg;
+	char *r[3];
+	db *dead;
+	int i;
+
+	(void)state;
+	down.db_socket = "/nonexistent/microbook-unit.sock";
+	assert_non_null(dead = db_new(&down, "unit"));
+	inventory_sell_batch(dead, &tdb_c, p, 3, r);
+	for (i = 0; i < 3; i++) {
+		json_t *o;
+
+		assert_non_null(r[i]);
+		assert_non_null(o = json_loads(r[i], 0, NULL));
+		free(r[i]);
+		refused_with(o, "UNAVAILABLE", "inventory database error");
+	}
+	db_free(dead);
+	assert_int_equal(ORDERS_OF(uid), 0);
+	assert_int_equal(STOCK(b), 10);
+}
+
 int
 main(void)
 {
@@ -578,6 +607,7 @@ main(void)
 		cmocka_unit_test(test_sell_batch_makes_every_order),
 		cmocka_unit_test(test_sell_batch_refusals_as_alone),
 		cmocka_unit_test(test_sell_batch_within_cap),
+		cmocka_unit_test(test_sell_batch_database_down),
 		cmocka_unit_test(test_procedure_is_invoker),
 	};
 
