@@ -28,6 +28,7 @@ export CLUSTER_DIR_FIXED=1
 CLUSTER_DB=${CLUSTER_DB:-galera}
 FCGI_WORKERS=${FCGI_WORKERS:-3}       # per service and app host: GET and HEAD
 FCGI_WRITE_WORKERS=${FCGI_WRITE_WORKERS:-3} # and the rest (stack.sh: NAME-w.sock; here port + 3)
+ORDERS_WRITE_WORKERS=${ORDERS_WRITE_WORKERS:-8} # the orders service's (stack.sh's): Sells in flight to gather
 NS=${CLUSTER_NS:-mbc-}      # every namespace this script makes starts with it
 NET=${CLUSTER_NET:-10.213.0} # a /24 that lives only inside those namespaces
 EDGE=$NET.2 CLIENT=$NET.100
@@ -202,7 +203,8 @@ app_start() {
 			/usr/bin/multiwatch -f "$FCGI_WORKERS" -r 1000 -- "$BUILD/mb-$name" >/dev/null \
 			|| die "spawn-fcgi $name on app host $n failed"
 		in_ns "app$n" spawn-fcgi -a "$ip" -p $((port + 3)) -P "$dir/run/$name-w.pid" -- \
-			/usr/bin/multiwatch -f "$FCGI_WRITE_WORKERS" -r 1000 -- "$BUILD/mb-$name" >/dev/null \
+			/usr/bin/multiwatch -f "$([ "$name" = orders ] && echo "$ORDERS_WRITE_WORKERS" || echo "$FCGI_WRITE_WORKERS")" \
+			-r 1000 -- "$BUILD/mb-$name" >/dev/null \
 			|| die "spawn-fcgi $name-w on app host $n failed"
 	done
 	unset MB_CONFIG
