@@ -178,8 +178,7 @@ orders_books(app_ctx *x, const app_req *r, app_answer *a)
 	if (hit != NULL)
 		return app_ok_raw(a, 200, hit, len);
 	if ((rc = inv_books_text(x->db, "{\"books\":", &text, &len)) != MB_OK)
-		return rc == MB_ERROR && text == NULL ? app_fail(a, E_INTERNAL, "out of memory")
-		    : app_fail_db(a, rc);
+		return app_fail_db(a, rc); /* MB_ERROR (out of memory too): 500 */
 	return orders_answer_cached(a, "books", epoch, text, len);
 }
 
