@@ -54,17 +54,7 @@ listener_apply_batch(db *d, inv_client *inv)
 	mb_err err;
 	int count = 0, npaid = 0, i, rc, skipped;
 
-	/*
-	 * Only events whose copy is still reserved or sold: one whose copy was
-	 * released (which the order row lock rules out) would fail every batch
-	 * and, once 256 of them piled up, starve the rest. Such an event stays
-	 * unapplied for an operator, and invariants.sh reports it.
-	 */
-	rc = db_select(d, "SELECT e.order_id, o.history_id, o.user_id, e.ref FROM payment_events e "
-	    "JOIN orders o ON o.id = e.order_id JOIN inventory_history h ON h.id = o.history_id "
-	    "WHERE e.applied_at IS NULL AND h.state IN (" HIST_RESERVED_SQL ", " HIST_SOLD_SQL ") "
-	    "ORDER BY e.sent_time LIMIT ?", "i",
-	    (int64_t)INV_MAX_BATCH);
+	rc = db_select(d, LISTENER_PENDING_SQL, "i", (int64_t)INV_MAX_BATCH);
 	if (rc < 0)
 		return rc;
 	while (count < INV_MAX_BATCH && (rc = db_next(d, "iiis", &order_id, &hid, &uid,

@@ -7,12 +7,14 @@
  * and leaves no transaction open; the same CALL re-sent after its COMMIT
  * (the same event id) is the payment it made; cancel and expiry refuse an
  * order that has a payment. The bus socket is a real PUB socket with
- * nobody listening (publishing is only a hint).
+ * nobody listening (publishing is only a hint). And the listener's read of
+ * the pending events takes a batch's rows only, however many wait.
  */
 #include "tdb.h"
 #include "bus.h"
 #include "order.h"
 #include "../../fcgi/payment/payment.h"
+#include "../../daemons/orders-listener/listener.h"
 
 #include <nanomsg/nn.h>
 
@@ -187,6 +189,54 @@ test_close_call(void **state)
 	assert_string_equal(tdb_order_state(paid), ORDER_UNPAID);
 }
 
+/* This connection's count of index entries read in order (Handler_read_next). */
+static int64_t
+read_next(void)
+{
+	int64_t n = -1;
+
+	assert_int_equal(db_row(tdb_x.db, "SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS "
+	    "WHERE VARIABLE_NAME = 'HANDLER_READ_NEXT'", "", "i", &n), MB_OK);
+	return n;
+}
+
+static void
+test_pending_batch_reads_its_rows(void **state)
+{
+	int64_t uid = tdb_user(tdb_name("pend")), order, ids[8], hid, u, before, sent, prev = -1;
+	char ev[37], ref[80];
+	order_info o;
+	int i, rows = 0, rc;
+
+	(void)state;
+	/* 40 paid orders whose events wait for the listener (which does not run here) */
+	for (i = 0; i < 40; i++) {
+		order = tdb_order(uid, ORDER_UNPAID, 100 + i);
+		snprintf(ev, sizeof ev, "%s", tdb_name("pend-ev"));
+		assert_int_equal(order_pay(tdb_x.db, order, uid, ev, 1000 + i, "unit", &o), MB_OK);
+	}
+	assert_true(count("SELECT COUNT(*) FROM payment_events WHERE applied_at IS NULL "
+	    "AND order_id > ?", 0) >= 40);
+	/*
+	 * A batch of 5: five events, oldest first, read from the index in that
+	 * order: a few index entries, not every pending event and a sort.
+	 */
+	before = read_next();
+	assert_int_equal(db_select(tdb_x.db, LISTENER_PENDING_SQL, "i", (int64_t)5), MB_OK);
+	while (rows < 8 && (rc = db_next(tdb_x.db, "iiis", &ids[rows], &hid, &u, ref,
+	    sizeof ref)) == MB_OK)
+		rows++;
+	db_done(tdb_x.db);
+	assert_int_equal(rc, MB_NONE);
+	assert_int_equal(rows, 5);
+	assert_true(read_next() - before <= 10);
+	for (i = 0; i < rows; i++) {
+		sent = count("SELECT sent_time FROM payment_events WHERE order_id = ?", ids[i]);
+		assert_true(sent >= prev);
+		prev = sent;
+	}
+}
+
 int
 main(void)
 {
@@ -195,6 +245,7 @@ main(void)
 		cmocka_unit_test(test_pay_refused),
 		cmocka_unit_test(test_pay_call),
 		cmocka_unit_test(test_close_call),
+		cmocka_unit_test(test_pending_batch_reads_its_rows),
 	};
 	int rc;
 

@@ -1,0 +1,12 @@
+-- The orders-listener takes the oldest unapplied payment.done events a
+-- batch at a time (LISTENER_PENDING_SQL, daemons/orders-listener/listener.h:
+-- WHERE applied_at IS NULL ORDER BY sent_time LIMIT 256). On (applied_at)
+-- alone that read and sorted every pending event for each batch, so after
+-- the listener was away catching up cost more the more there was to catch
+-- up (measured with 11,000-12,000 pending: the batch's read took 65-100 ms
+-- against 12-14 ms, the mariadb client's start included, and catching up
+-- 209 against 157 µs of mariadbd CPU per event, 4,800 against 6,800 events
+-- a second). With
+-- sent_time in the index the pending events come in that order and a batch
+-- reads only its own.
+ALTER TABLE payment_events DROP INDEX events_pending, ADD INDEX events_pending (applied_at, sent_time);
