@@ -381,18 +381,28 @@ inventory_handle(db *d, const cfg *c, const inv_req *q)
 	return inv_reply_err(E_INVALID_ARGUMENT, "unknown method");
 }
 
-/* Collects up to `cap` ids from a one-column query; returns how many, or < 0. */
+/* Collects up to `cap` ids from a one-column query of a window (from, upto); returns how many, or < 0. */
 static int
-inv_ids(db *d, const char *sql, int64_t arg, int64_t *ids, int cap)
+inv_ids(db *d, const char *sql, const char *from, const char *upto, int64_t *ids, int cap)
 {
 	int n = 0, rc;
 
-	if ((rc = db_select(d, sql, "i", arg)) < 0)
+	if ((rc = db_select(d, sql, "ss", from, upto)) < 0)
 		return rc;
 	while (n < cap && (rc = db_next(d, "i", &ids[n])) == MB_OK)
 		n++;
 	db_done(d);
 	return rc < 0 ? rc : n;
+}
+
+/* The time `ago_s` seconds ago as the database has it, as text: MB_OK or < 0. */
+static int
+inv_ago(db *d, int64_t ago_s, char *out, size_t cap)
+{
+	int rc = db_row(d, "SELECT DATE_FORMAT(UTC_TIMESTAMP(3) - INTERVAL ? SECOND, "
+	    "'%Y-%m-%d %H:%i:%s.%f')", "i", "s", ago_s, out, cap);
+
+	return rc == MB_OK ? MB_OK : rc < 0 ? rc : MB_ERROR;
 }
 
 /*
@@ -406,19 +416,34 @@ inv_ids(db *d, const char *sql, int64_t arg, int64_t *ids, int cap)
  * sweeper thread uses it.
  */
 static char sweep_orphans_from[32] = "1000-01-01 00:00:00";
+/*
+ * The same for the closed-order scan (orders.closed_at, sql/012): it reads
+ * the orders closed from here to SWEEP_CLOSED_SETTLE_S ago, whose
+ * reservation is still reserved (their Release failed), so an order is read
+ * once on its way past, not every 2 s for as long as the table keeps it.
+ * The margin lets the transaction that wrote a closed_at commit before the
+ * cursor passes it (READ COMMITTED: an uncommitted close is not seen; the
+ * UPDATE that writes it is followed by the COMMIT at once, under the order
+ * row's lock). It assumes the database nodes' clocks agree to well within
+ * it, as the orphan scan assumes of SWEEP_GRACE. The first scan after a
+ * start reads every closed order once.
+ */
+#define SWEEP_CLOSED_SETTLE_S 3
+static char sweep_closed_from[32] = "1000-01-01 00:00:00";
 
 int
 inventory_sweep(db *d, int64_t grace_s)
 {
 	int64_t ids[200];
-	char upto[32];
+	char upto[32], closed_upto[32];
 	int n, m, i, rc;
 
 	/*
 	 * Reservations nobody will pay for: those whose order was cancelled or
 	 * expired (the release after it failed), and those with no order at all
-	 * after the grace period. The first query reads the few closed orders
-	 * (the orders_state index) and their reservations. The second finds
+	 * after the grace period. The first query reads the orders closed since
+	 * its last scan (the orders_closed index, with a cursor as the second's)
+	 * and their reservations. The second finds
 	 * reservations without an order, which only older data has: before
 	 * sql/007 a Sell wrote the reservation alone and the orders service its
 	 * order after it (a crash in between left one). Since then the two are
@@ -426,28 +451,27 @@ inventory_sweep(db *d, int64_t grace_s)
 	 * more than once: it reads those that passed the grace since its last
 	 * scan (all of them at the first), on the (state, created_at) index.
 	 */
-	n = inv_ids(d, "SELECT h.id FROM inventory_history h JOIN orders o ON o.history_id = h.id "
-	    "WHERE h.state = " HIST_RESERVED_SQL " AND o.state IN (" ORDER_CANCELLED_SQL ", "
-	    ORDER_EXPIRED_SQL ") LIMIT ?", 100, ids, 100);
+	if ((rc = inv_ago(d, SWEEP_CLOSED_SETTLE_S, closed_upto, sizeof closed_upto)) != MB_OK ||
+	    (rc = inv_ago(d, grace_s, upto, sizeof upto)) != MB_OK)
+		return rc;
+	n = inv_ids(d, "SELECT h.id FROM orders o FORCE INDEX (orders_closed) "
+	    "STRAIGHT_JOIN inventory_history h ON h.id = o.history_id "
+	    "WHERE o.closed_at >= ? AND o.closed_at < ? AND o.state IN (" ORDER_CANCELLED_SQL ", "
+	    ORDER_EXPIRED_SQL ") AND h.state = " HIST_RESERVED_SQL " LIMIT 100",
+	    sweep_closed_from, closed_upto, ids, 100);
 	if (n < 0)
 		return n;
-	if ((rc = db_row(d, "SELECT DATE_FORMAT(UTC_TIMESTAMP(3) - INTERVAL ? SECOND, "
-	    "'%Y-%m-%d %H:%i:%s.%f')", "i", "s", grace_s, upto, sizeof upto)) != MB_OK)
-		return rc < 0 ? rc : MB_ERROR;
-	if ((rc = db_select(d, "SELECT h.id FROM inventory_history h LEFT JOIN orders o "
+	m = inv_ids(d, "SELECT h.id FROM inventory_history h LEFT JOIN orders o "
 	    "ON o.history_id = h.id WHERE h.state = " HIST_RESERVED_SQL " AND "
-	    "h.created_at >= ? AND h.created_at < ? AND o.id IS NULL LIMIT 100", "ss",
-	    sweep_orphans_from, upto)) < 0)
-		return rc;
-	m = 0;
-	while (m < 100 && (rc = db_next(d, "i", &ids[n + m])) == MB_OK)
-		m++;
-	db_done(d);
-	if (rc < 0)
-		return rc;
-	/* none left there: the next scan starts where this one ended (what it
-	 * found is released below and read again next time, so that one whose
-	 * release failed is tried again) */
+	    "h.created_at >= ? AND h.created_at < ? AND o.id IS NULL LIMIT 100",
+	    sweep_orphans_from, upto, ids + n, 100);
+	if (m < 0)
+		return m;
+	/* none left in a window: the next scan starts where this one ended
+	 * (what it found is released below and read again next time, so that
+	 * one whose release failed is tried again) */
+	if (n == 0)
+		snprintf(sweep_closed_from, sizeof sweep_closed_from, "%s", closed_upto);
 	if (m == 0)
 		snprintf(sweep_orphans_from, sizeof sweep_orphans_from, "%s", upto);
 	for (i = 0; i < n + m; i++) {

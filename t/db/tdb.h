@@ -173,6 +173,17 @@ tdb_order(int64_t uid, const char *state, int64_t price)
 	return db_insert_id(tdb_x.db);
 }
 
+/* This connection's count of index entries read in order (Handler_read_next): what a scan read. */
+static inline int64_t
+tdb_read_next(void)
+{
+	int64_t n = -1;
+
+	assert_int_equal(db_row(tdb_x.db, "SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS "
+	    "WHERE VARIABLE_NAME = 'HANDLER_READ_NEXT'", "", "i", &n), MB_OK);
+	return n;
+}
+
 /* The state of order id, as the database has it. */
 static inline const char *
 tdb_order_state(int64_t id)

@@ -189,17 +189,6 @@ test_close_call(void **state)
 	assert_string_equal(tdb_order_state(paid), ORDER_UNPAID);
 }
 
-/* This connection's count of index entries read in order (Handler_read_next). */
-static int64_t
-read_next(void)
-{
-	int64_t n = -1;
-
-	assert_int_equal(db_row(tdb_x.db, "SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS "
-	    "WHERE VARIABLE_NAME = 'HANDLER_READ_NEXT'", "", "i", &n), MB_OK);
-	return n;
-}
-
 static void
 test_pending_batch_reads_its_rows(void **state)
 {
@@ -221,7 +210,7 @@ test_pending_batch_reads_its_rows(void **state)
 	 * A batch of 5: five events, oldest first, read from the index in that
 	 * order: a few index entries, not every pending event and a sort.
 	 */
-	before = read_next();
+	before = tdb_read_next();
 	assert_int_equal(db_select(tdb_x.db, LISTENER_PENDING_SQL, "i", (int64_t)5), MB_OK);
 	while (rows < 8 && (rc = db_next(tdb_x.db, "iiis", &ids[rows], &hid, &u, ref,
 	    sizeof ref)) == MB_OK)
@@ -229,7 +218,7 @@ test_pending_batch_reads_its_rows(void **state)
 	db_done(tdb_x.db);
 	assert_int_equal(rc, MB_NONE);
 	assert_int_equal(rows, 5);
-	assert_true(read_next() - before <= 10);
+	assert_true(tdb_read_next() - before <= 10);
 	for (i = 0; i < rows; i++) {
 		sent = count("SELECT sent_time FROM payment_events WHERE order_id = ?", ids[i]);
 		assert_true(sent >= prev);

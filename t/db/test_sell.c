@@ -15,6 +15,9 @@
  * HIST_RESERVED, 'unpaid' for ORDER_UNPAID): the rows it writes are read
  * back and compared with the C values, and the cap counts orders written
  * here with ORDER_UNPAID, so a drift between the two fails these tests.
+ *
+ * And the sweep (inventory_sweep) reads only the orders closed since its
+ * last scan, not every cancelled or expired order there has ever been.
  */
 #include "tdb.h"
 #include "../../daemons/inventory/inventory.h"
@@ -595,6 +598,52 @@ test_sell_batch_database_down(void **state)
 	assert_int_equal(STOCK(b), 10);
 }
 
+static void
+test_sweep_reads_only_new_closes(void **state)
+{
+	int64_t uid = tdb_user(tdb_name("sweep")), order, before;
+	int i, n;
+
+	(void)state;
+	/*
+	 * 50 orders cancelled an hour ago, their copies given back long since,
+	 * and 50 open ones holding theirs: a scan that joined every closed
+	 * order with every reservation read at least 50 entries of one side
+	 */
+	for (i = 0; i < 50; i++)
+		(void)tdb_order(uid, ORDER_UNPAID, 100);
+	for (i = 0; i < 50; i++) {
+		order = tdb_order(uid, ORDER_CANCELLED, 100);
+		assert_int_equal(db_exec(tdb_x.db, "UPDATE orders o JOIN inventory_history h "
+		    "ON h.id = o.history_id SET o.closed_at = UTC_TIMESTAMP(3) - INTERVAL 1 HOUR, "
+		    "h.state = " HIST_RELEASED_SQL " WHERE o.id = ?", "i", order), 2);
+	}
+	/*
+	 * the first scans read every closed order and release what the other
+	 * tests left, once it is past the sweep's 3 s margin
+	 */
+	usleep(3500000);
+	for (i = 0; i < 5 && (n = inventory_sweep(tdb_x.db, 60)) != 0; i++)
+		assert_true(n > 0);
+	assert_int_equal(inventory_sweep(tdb_x.db, 60), 0);
+	/* then a scan reads only what was closed since: none of them */
+	before = tdb_read_next();
+	assert_int_equal(inventory_sweep(tdb_x.db, 60), 0);
+	assert_true(tdb_read_next() - before <= 5);
+	/* and an order closed now, its copy still reserved, is released once past the margin */
+	order = tdb_order(uid, ORDER_UNPAID, 100);
+	assert_int_equal(db_exec(tdb_x.db, "UPDATE orders SET state = '" ORDER_CANCELLED "', "
+	    "closed_at = UTC_TIMESTAMP(3) WHERE id = ?", "i", order), 1);
+	for (i = 0; i < 60; i++) {
+		assert_true(inventory_sweep(tdb_x.db, 60) >= 0);
+		if (count("SELECT h.state FROM orders o JOIN inventory_history h "
+		    "ON h.id = o.history_id WHERE o.id = ?", order) == HIST_RELEASED)
+			break;
+		usleep(100000);
+	}
+	assert_true(i < 60); /* released within 6 s */
+}
+
 int
 main(void)
 {
@@ -609,6 +658,7 @@ main(void)
 		cmocka_unit_test(test_sell_batch_within_cap),
 		cmocka_unit_test(test_sell_batch_database_down),
 		cmocka_unit_test(test_procedure_is_invoker),
+		cmocka_unit_test(test_sweep_reads_only_new_closes),
 	};
 
 	return cmocka_run_group_tests(tests, setup, tdb_teardown);

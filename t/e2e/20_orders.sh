@@ -136,9 +136,19 @@ check "storm: exactly $S orders" [ "$(sql "SELECT COUNT(*) FROM orders WHERE boo
 
 # The inventory daemon stopped: 503 within 3 s, no order written; back after restart.
 dbook=$(new_book 3)
+# an order cancelled while it is down: the cancel stands, its copy's
+# Release fails, and the sweep gives the copy back once the daemon is back
+cbook=$(new_book 2)
+new_user "$TMP/cu"
+api POST /orders/new -b "$TMP/cu" -d "bookId=$cbook"
+expect "an order before the daemon stops is 201" 201
+coid=$(jqb .data.orderId)
 pidf=$VAR_DIR/run/inventory.pid
 kill "$(cat "$pidf")"
 while kill -0 "$(cat "$pidf")" 2>/dev/null; do sleep 0.1; done
+api POST /orders/cancel -b "$TMP/cu" -d "orderId=$coid"
+expect "inventory down: a cancel is still 200 (its Release is best effort)" 200
+check "inventory down: the cancelled order's copy is not back yet" [ "$(stock "$cbook")" = 1 ]
 orders_before=$(sql "SELECT COUNT(*) FROM orders")
 t0=$(date +%s%N)
 api POST /orders/new -b "$A" -d "bookId=$dbook"
@@ -153,6 +163,9 @@ restart_daemon inventory
 wait_for 5 curl -sf -o /dev/null "$BASE/orders/health"
 api POST /orders/new -b "$A" -d "bookId=$dbook"
 expect "inventory back: orders work again without restarting anything else" 201
+# the sweep reads orders closed more than 3 s ago (SWEEP_CLOSED_SETTLE_S), every 2 s
+check "inventory back: the sweep gives the copy of the order cancelled while it was down back" \
+	wait_for 20 stock_is "$cbook" 2
 
 # An orphan reservation (older data: before sql/007 a Sell was applied and
 # the order written after it, so a crash in between left one) is swept: one
