@@ -395,16 +395,6 @@ inv_ids(db *d, const char *sql, const char *from, const char *upto, int64_t *ids
 	return rc < 0 ? rc : n;
 }
 
-/* The time `ago_s` seconds ago as the database has it, as text: MB_OK or < 0. */
-static int
-inv_ago(db *d, int64_t ago_s, char *out, size_t cap)
-{
-	int rc = db_row(d, "SELECT DATE_FORMAT(UTC_TIMESTAMP(3) - INTERVAL ? SECOND, "
-	    "'%Y-%m-%d %H:%i:%s.%f')", "i", "s", ago_s, out, cap);
-
-	return rc == MB_OK ? MB_OK : rc < 0 ? rc : MB_ERROR;
-}
-
 /*
  * Where the next orphan scan starts (inventory_history.created_at, as
  * text): each scan reads the live reservations made from here to
@@ -451,9 +441,12 @@ inventory_sweep(db *d, int64_t grace_s)
 	 * more than once: it reads those that passed the grace since its last
 	 * scan (all of them at the first), on the (state, created_at) index.
 	 */
-	if ((rc = inv_ago(d, SWEEP_CLOSED_SETTLE_S, closed_upto, sizeof closed_upto)) != MB_OK ||
-	    (rc = inv_ago(d, grace_s, upto, sizeof upto)) != MB_OK)
-		return rc;
+	/* both windows' ends, by the database's clock, in one round trip */
+	if ((rc = db_row(d, "SELECT DATE_FORMAT(UTC_TIMESTAMP(3) - INTERVAL ? SECOND, "
+	    "'%Y-%m-%d %H:%i:%s.%f'), DATE_FORMAT(UTC_TIMESTAMP(3) - INTERVAL ? SECOND, "
+	    "'%Y-%m-%d %H:%i:%s.%f')", "ii", "ss", (int64_t)SWEEP_CLOSED_SETTLE_S, grace_s,
+	    closed_upto, sizeof closed_upto, upto, sizeof upto)) != MB_OK)
+		return rc < 0 ? rc : MB_ERROR;
 	n = inv_ids(d, "SELECT h.id FROM orders o FORCE INDEX (orders_closed) "
 	    "STRAIGHT_JOIN inventory_history h ON h.id = o.history_id "
 	    "WHERE o.closed_at >= ? AND o.closed_at < ? AND o.state IN (" ORDER_CANCELLED_SQL ", "
