@@ -53,15 +53,23 @@ log_pid(void)
 static size_t
 log_prefix(char *buf, size_t cap, const char *level, const char *ref, time_t *now)
 {
+	/* the date and time to the second, written once a second (per thread:
+	 * the inventory daemon logs from several), not for every line */
+	static _Thread_local time_t sec_at = -1;
+	static _Thread_local char   sec_txt[32];
 	struct timeval tv;
 	struct tm tm;
 	int n;
 
 	gettimeofday(&tv, NULL);
 	*now = tv.tv_sec;
-	gmtime_r(&tv.tv_sec, &tm);
-	n = snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %s %s[%d] ref=%s ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	if (tv.tv_sec != sec_at) {
+		gmtime_r(&tv.tv_sec, &tm);
+		if (strftime(sec_txt, sizeof sec_txt, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+			sec_txt[0] = '\0';
+		sec_at = tv.tv_sec;
+	}
+	n = snprintf(buf, cap, "%s.%03dZ %s %s[%d] ref=%s ", sec_txt,
 	    (int)(tv.tv_usec / 1000), level, log_prog, (int)log_pid(),
 	    (ref != NULL && *ref != '\0') ? ref : "-");
 	return (n < 0 || (size_t)n >= cap) ? cap - 1 : (size_t)n;

@@ -192,6 +192,37 @@ test_decode_rejects_length_1_mod_4(void **state)
 }
 
 /*
+ * Every byte value in the last place of a 4-character group: the 64 of the
+ * alphabet decode to their own index, the other 192 are refused (the
+ * decoder reads a table of all 256).
+ */
+static void
+test_decode_every_byte(void **state)
+{
+	unsigned char dec[3];
+	int c, ok = 0;
+
+	(void)state;
+	for (c = 0; c < 256; c++) {
+		char s[4] = { 'A', 'A', 'A', (char)c };
+		const char *at = c != 0 ? strchr(alphabet, c) : NULL;
+		long r = b64_decode(s, 4, dec, sizeof dec);
+
+		if (at == NULL) {
+			if (r != MB_ERROR)
+				fail_msg("byte 0x%02x was accepted", c);
+			continue;
+		}
+		assert_int_equal(r, 3);
+		assert_int_equal(dec[0], 0);
+		assert_int_equal(dec[1], 0);
+		assert_int_equal(dec[2], (int)(at - alphabet));
+		ok++;
+	}
+	assert_int_equal(ok, 64);
+}
+
+/*
  * Of the 64 characters that may end a 2- or 3-character tail, only those
  * whose unused low bits are zero decode.
  */
@@ -231,6 +262,7 @@ main(void)
 		cmocka_unit_test(test_encode_cap),
 		cmocka_unit_test(test_decode_reads_only_len),
 		cmocka_unit_test(test_decode_rejects_bad_characters),
+		cmocka_unit_test(test_decode_every_byte),
 		cmocka_unit_test(test_decode_rejects_length_1_mod_4),
 		cmocka_unit_test(test_decode_rejects_trailing_bits),
 	};
