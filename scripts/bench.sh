@@ -446,9 +446,12 @@ stop_pid "$RUN/hello.pid" multiwatch || true
 
 # issue 15: the hello again with the stack's transport: kept connections
 # (the template rendered with the stack's FCGI_KEEPALIVE) and the services'
-# loop (hello kept: lib/fconn.c)
+# loop (hello kept: lib/fconn.c). floor_kept [NAME BYTES]: the same with an
+# answer of BYTES bytes, a read's size, run just after that read: what the
+# transport alone gives an answer that big, doing nothing else, then.
 floor_kept() {
-	hello_start "$FCGI_WORKERS" kept
+	local name=${1:-floor-hello-kept}
+	hello_start "$FCGI_WORKERS" kept ${2:+"$2"}
 	env PORT="$BENCH_FLOOR_PORT" VAR_DIR="$FLOOR_DIR" WEB_DIR="$FLOOR_DIR/web" \
 		"$ROOT/scripts/stack.sh" render-nginx >"$FLOOR_DIR/nginx/nginx.conf"
 	grep -q 'fastcgi_keep_conn on' "$FLOOR_DIR/nginx/nginx.conf" || die "the kept floor has no kept connections (FCGI_KEEPALIVE=0?)"
@@ -458,7 +461,7 @@ floor_kept() {
 		|| die "floor nginx (kept) did not start; see $FLOOR_DIR/log/nginx-error.log"
 	for i in $(seq 50); do curl -sf -o /dev/null "$F/user/hello" && break; sleep 0.1; done
 	curl -sf -o /dev/null "$F/user/hello" || die "the kept hello floor does not answer"
-	wrk_run floor-hello-kept "$WRK_CONNS" "$BENCH_SECONDS" get.lua "$F/user/hello"
+	wrk_run "$name" "$WRK_CONNS" "$BENCH_SECONDS" get.lua "$F/user/hello"
 	stop_pid "$FLOOR_DIR/run/nginx.pid" nginx || true
 	stop_pid "$RUN/hello.pid" multiwatch || true
 }
@@ -616,10 +619,28 @@ rt_read_row() {
 		"$(awk -v w="$(field "$1" p99_ms)" -v n="${r[1]}" 'BEGIN { if (n == "-") print "-"; else printf "%.1f", w - n }')"
 }
 
+# size_floor NAME URL [COOKIE]: floor_kept with an answer as big as URL's
+# (the first user's), in R[floor-NAME] and BYTES[NAME]
+declare -A BYTES=()
+size_floor() {
+	BYTES[$1]=$(curl -sf ${3:+-H "Cookie: $3"} "$2" | wc -c)
+	[ "${BYTES[$1]}" -gt 0 ] || die "$2 gave no answer to size its floor by"
+	floor_kept "floor-$1" "${BYTES[$1]}"
+}
+# size_floor_row NAME LABEL: the row of the table "Each read beside ..."
+size_floor_row() {
+	printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$2" "${BYTES[$1]:--}" \
+		"$(field "$1" rps)" "$(field "$1" p99_ms)" "$(field "floor-$1" rps)" "$(field "floor-$1" p99_ms)" \
+		"$(awk -v a="$(field "$1" rps)" -v b="$(field "floor-$1" rps)" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }')"
+}
+
 CK=BENCH_COOKIES=$OUT/cookies.txt
+COOKIE1=$(head -1 "$OUT/cookies.txt")
 settle
 read_run books "$B/orders/books"
+size_floor books "$B/orders/books"
 read_run me "$B/user/me" "$CK"
+size_floor me "$B/user/me" "$COOKIE1"
 settle
 wrk_run new-hot "$WRK_CONNS" "$BENCH_SECONDS" order_new.lua "$B/orders/new" "$CK" \
 	BENCH_BOOKS="$HOT" BENCH_ALLOW=409
@@ -650,6 +671,7 @@ settle
 	WHERE user_id = $(head -1 "$OUT/users.txt" | cut -d' ' -f1) AND id < 9223372036854775807
 	ORDER BY id DESC LIMIT 51" >"$OUT/explain-orders.txt" 2>&1 || true
 read_run orders "$B/orders" "$CK"
+size_floor orders "$B/orders" "$COOKIE1"
 
 say "$unpaid unpaid orders to pay"
 "${DB[@]}" -e "SELECT id, user_id FROM orders WHERE state = 'unpaid' ORDER BY id" |
@@ -841,6 +863,20 @@ $(rt_read_row me "GET /user/me")
 $(rt_read_row orders "GET /orders")
 $(rt_read_row books "GET /orders/books")
 
+Each read beside its own floor: the kept hello (the stack's transport and
+loop, doing nothing else) answering as many bytes as the read's answer (the
+first user's), run right after the read, so both meet the machine in the same
+state. What the read falls short of its floor is its own work (the session
+check, the kept-answer lookup, renders and session re-checks that wait on
+MariaDB); the floor's p99 is what the transport and the two shared CPUs give
+an answer that big before any work:
+
+| scenario | answer bytes | req/s | p99 ms | floor req/s | floor p99 ms | req/s of the floor's |
+| --- | --: | --: | --: | --: | --: | --: |
+$(size_floor_row me "GET /user/me")
+$(size_floor_row orders "GET /orders")
+$(size_floor_row books "GET /orders/books")
+
 ## Mixed traffic (issue 14)
 
 One wrk run ($WRK_CONNS connections, ${BENCH_SECONDS} s, bench/mixed.lua) where each request
@@ -871,7 +907,7 @@ Pay: $(wc -l <"$OUT/pay-pairs.txt") unpaid orders were available$([ "$(field pay
 | primary-key \`SELECT … FROM books WHERE id = $HOT\` (mariadb-slap, concurrency $WRK_CONNS) | $SLAP_SEL queries/s | | |
 | PBKDF2-HMAC-SHA256, $BENCH_PBKDF2_ITER iterations, $NPROC threads | $PBKDF2 hashes/s | | |
 
-Floor errors: nginx $(field floor-nginx unexpected), hello $(field floor-hello unexpected), kept hello $(field floor-hello-kept unexpected).
+Floor errors: nginx $(field floor-nginx unexpected), hello $(field floor-hello unexpected), kept hello $(field floor-hello-kept unexpected), the reads' sized floors $(field floor-me unexpected) (me), $(field floor-orders unexpected) (orders), $(field floor-books unexpected) (books).
 
 ## CPU per request (µs, all cores; from /proc/PID/stat over each run)
 
@@ -885,7 +921,7 @@ against it this column flatters the scenarios).
 
 | run | nginx | FastCGI | inventory | listener | mariadbd | client | total | other load | floor total / this total | rows read / request |
 | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |
-$(for n in floor-nginx floor-hello floor-hello-kept slap-update slap-select pbkdf2; do cpu_row "$n" ""; done)
+$(for n in floor-nginx floor-hello floor-hello-kept floor-me floor-orders floor-books slap-update slap-select pbkdf2; do cpu_row "$n" ""; done)
 $(for n in me orders books new-hot new-spread pay login; do cpu_row "$n" "${FLOOR_CPU[$(target "$n" 2)]}"; done)
 $(cpu_row mixed "")
 
