@@ -623,7 +623,7 @@ rt_read_row() {
 # (the first user's), in R[floor-NAME] and BYTES[NAME]
 declare -A BYTES=()
 size_floor() {
-	BYTES[$1]=$(curl -sf ${3:+-H "Cookie: $3"} "$2" | wc -c)
+	BYTES[$1]=$(curl -sf ${3:+-H "Cookie: $3"} "$2" | wc -c || true) # a failed curl: 0, said below
 	[ "${BYTES[$1]}" -gt 0 ] || die "$2 gave no answer to size its floor by"
 	floor_kept "floor-$1" "${BYTES[$1]}"
 }
