@@ -19,7 +19,7 @@
 #define HELLO_TAIL "\"}}"
 #define HELLO_REF  32
 
-static char *pad = "world";
+static const char *pad = "world";
 static int   padn = 5;
 
 static void
@@ -49,9 +49,12 @@ main(int argc, char **argv)
 		padn = (int)want - (int)(sizeof HELLO_HEAD - 3 + HELLO_REF + sizeof HELLO_TAIL - 1);
 		if (padn < 0)
 			padn = 0;
-		if ((pad = malloc((size_t)padn + 1)) == NULL)
+		char *p = malloc((size_t)padn + 1);
+
+		if (p == NULL)
 			return 1;
-		memset(pad, 'x', (size_t)padn);
+		memset(p, 'x', (size_t)padn);
+		pad = p;
 	}
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&f, 0, 0) != 0)
 		return 1;

@@ -430,19 +430,28 @@ mkdir -p "$FLOOR_DIR/nginx/tmp" "$FLOOR_DIR/run/fcgi" "$FLOOR_DIR/log" "$FLOOR_D
 printf '{"success":true,"ref":"-","data":{"hello":"world"}}' >"$FLOOR_DIR/web/static"
 ln -sf "$RUN/hello.sock" "$FLOOR_DIR/run/fcgi/user.sock"
 ln -sf "$RUN/hello.sock" "$FLOOR_DIR/run/fcgi/user-w.sock" # (the floor sends only GETs)
+# floor_up KEEPALIVE WHAT: the floor nginx rendered with FCGI_KEEPALIVE=KEEPALIVE
+# (empty: the stack's default, kept connections), started, and answering
+# /user/hello from the hello workers; floor_down stops it and them
+floor_up() {
+	env PORT="$BENCH_FLOOR_PORT" VAR_DIR="$FLOOR_DIR" WEB_DIR="$FLOOR_DIR/web" ${1:+FCGI_KEEPALIVE=$1} \
+		"$ROOT/scripts/stack.sh" render-nginx >"$FLOOR_DIR/nginx/nginx.conf"
+	nginx -p "$FLOOR_DIR/nginx" -e "$FLOOR_DIR/log/nginx-error.log" -c "$FLOOR_DIR/nginx/nginx.conf" \
+		|| die "floor nginx ($2) did not start; see $FLOOR_DIR/log/nginx-error.log"
+	for i in $(seq 50); do curl -sf -o /dev/null "$F/user/hello" && break; sleep 0.1; done
+	curl -sf -o /dev/null "$F/user/hello" || die "the $2 floor does not answer"
+}
+floor_down() {
+	stop_pid "$FLOOR_DIR/run/nginx.pid" nginx || true
+	stop_pid "$RUN/hello.pid" multiwatch || true
+}
 # the per-connection floor: no kept connections (FCGI_KEEPALIVE=0), as before issue 15
-env PORT="$BENCH_FLOOR_PORT" VAR_DIR="$FLOOR_DIR" WEB_DIR="$FLOOR_DIR/web" FCGI_KEEPALIVE=0 \
-	"$ROOT/scripts/stack.sh" render-nginx >"$FLOOR_DIR/nginx/nginx.conf"
-nginx -p "$FLOOR_DIR/nginx" -e "$FLOOR_DIR/log/nginx-error.log" -c "$FLOOR_DIR/nginx/nginx.conf" \
-	|| die "floor nginx did not start; see $FLOOR_DIR/log/nginx-error.log"
-for i in $(seq 50); do curl -sf -o /dev/null "$F/user/hello" && break; sleep 0.1; done
-curl -sf -o /dev/null "$F/user/hello" || die "the hello FastCGI floor does not answer"
+floor_up 0 "per-connection hello"
 curl -sf -o /dev/null "$F/static" || die "the floor nginx does not serve its static file"
 
 wrk_run floor-nginx "$WRK_CONNS" "$BENCH_SECONDS" get.lua "$F/static"
 wrk_run floor-hello "$WRK_CONNS" "$BENCH_SECONDS" get.lua "$F/user/hello"
-stop_pid "$FLOOR_DIR/run/nginx.pid" nginx || true
-stop_pid "$RUN/hello.pid" multiwatch || true
+floor_down
 
 # issue 15: the hello again with the stack's transport: kept connections
 # (the template rendered with the stack's FCGI_KEEPALIVE) and the services'
@@ -452,18 +461,12 @@ stop_pid "$RUN/hello.pid" multiwatch || true
 floor_kept() {
 	local name=${1:-floor-hello-kept}
 	hello_start "$FCGI_WORKERS" kept ${2:+"$2"}
-	env PORT="$BENCH_FLOOR_PORT" VAR_DIR="$FLOOR_DIR" WEB_DIR="$FLOOR_DIR/web" \
-		"$ROOT/scripts/stack.sh" render-nginx >"$FLOOR_DIR/nginx/nginx.conf"
+	floor_up "" "kept hello"
 	grep -q 'fastcgi_keep_conn on' "$FLOOR_DIR/nginx/nginx.conf" || die "the kept floor has no kept connections (FCGI_KEEPALIVE=0?)"
 	POOL=$(sed -n 's/.* keepalive \([0-9]*\);.*/\1/p' "$FLOOR_DIR/nginx/nginx.conf" | head -1)
 	NGX_WORKERS=$(sed -n 's/^worker_processes \([0-9]*\);/\1/p' "$FLOOR_DIR/nginx/nginx.conf")
-	nginx -p "$FLOOR_DIR/nginx" -e "$FLOOR_DIR/log/nginx-error.log" -c "$FLOOR_DIR/nginx/nginx.conf" \
-		|| die "floor nginx (kept) did not start; see $FLOOR_DIR/log/nginx-error.log"
-	for i in $(seq 50); do curl -sf -o /dev/null "$F/user/hello" && break; sleep 0.1; done
-	curl -sf -o /dev/null "$F/user/hello" || die "the kept hello floor does not answer"
 	wrk_run "$name" "$WRK_CONNS" "$BENCH_SECONDS" get.lua "$F/user/hello"
-	stop_pid "$FLOOR_DIR/run/nginx.pid" nginx || true
-	stop_pid "$RUN/hello.pid" multiwatch || true
+	floor_down
 }
 floor_kept
 
@@ -473,15 +476,9 @@ floor_kept
 # minute as the read (the VM's speed moves by a third within minutes)
 floor_conn() {
 	hello_start "$HELLO_WORKERS"
-	env PORT="$BENCH_FLOOR_PORT" VAR_DIR="$FLOOR_DIR" WEB_DIR="$FLOOR_DIR/web" FCGI_KEEPALIVE=0 \
-		"$ROOT/scripts/stack.sh" render-nginx >"$FLOOR_DIR/nginx/nginx.conf"
-	nginx -p "$FLOOR_DIR/nginx" -e "$FLOOR_DIR/log/nginx-error.log" -c "$FLOOR_DIR/nginx/nginx.conf" \
-		|| die "floor nginx (per connection) did not start; see $FLOOR_DIR/log/nginx-error.log"
-	for i in $(seq 50); do curl -sf -o /dev/null "$F/user/hello" && break; sleep 0.1; done
-	curl -sf -o /dev/null "$F/user/hello" || die "the per-connection hello floor does not answer"
+	floor_up 0 "per-connection hello"
 	wrk_run "$1" "$WRK_CONNS" "$BENCH_SECONDS" get.lua "$F/user/hello"
-	stop_pid "$FLOOR_DIR/run/nginx.pid" nginx || true
-	stop_pid "$RUN/hello.pid" multiwatch || true
+	floor_down
 }
 
 # slap NAME QUERY QUERIES: mariadb-slap at concurrency 64; sets SLAP_QPS and SLAP_N
